@@ -1,0 +1,9 @@
+"""The one exception the engine adds to Python's own."""
+
+
+class DomainError(ValueError):
+    """An operation was asked for a value outside its domain, or its result would not be a finite float.
+
+    Raised instead of returning NaN, ±inf or a complex number, in the forward pass (``log(-2.0)``) and in the
+    backward pass (the derivative of ``0.0 ** 0.5``). The message names the operation and its operands.
+    """
