@@ -1,0 +1,126 @@
+"""Safe parsing of the command line's expressions, e.g. ``"tanh(w1*x1 + w2*x2 + b)"``.
+
+The text is parsed by Python's ``ast`` and walked node by node: numbers, variable names, ``+ - * / **``,
+unary minus and calls of the engine's built-in ops are allowed, and nothing else. It is never ``eval``-ed.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..engine import BUILTIN_OPS, Value
+
+# The functions an expression may call: the one-argument built-in ops, by name.
+FUNCTIONS = {name: op for name, op in BUILTIN_OPS.items() if op.arity == 1 and name != "neg"}
+
+_BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b,
+}
+
+
+class ExpressionError(ValueError):
+    """The expression text cannot be used; the message points at the problem."""
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression: its text, its syntax tree and the variable names it uses, in order of appearance."""
+
+    text: str
+    tree: ast.Expression
+    variables: tuple[str, ...]
+
+    def build(self, values: Mapping[str, Value]) -> Value:
+        """Evaluate the expression on Values (one per variable), recording the computation graph."""
+        missing = [name for name in self.variables if name not in values]
+        if missing:
+            raise ExpressionError(f"no value given for {', '.join(missing)}: add "
+                                  + " ".join(f"{name}=NUMBER" for name in missing))
+        result = _evaluate(self.tree.body, values, self.text)
+        if not isinstance(result, Value):
+            raise ExpressionError(f"{self.text!r} uses no variable: there is nothing to differentiate")
+        return result
+
+
+def parse_expression(text: str) -> Expression:
+    """Parse ``text``, checking that it uses only numbers, variables, + - * / **, unary minus and built-in ops."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error at column {exc.offset or 1} of {text!r}: {exc.msg}") from None
+    variables: list[str] = []
+    _check(tree.body, text, variables)
+    return Expression(text, tree, tuple(variables))
+
+
+def _where(node: ast.AST, text: str) -> str:
+    """Where a node stands, for a one-line message: ' at column 5 of "x + foo(y)"'."""
+    return f" (at column {getattr(node, 'col_offset', 0) + 1} of {text!r})"
+
+
+def _check(node: ast.AST, text: str, variables: list[str]) -> None:
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExpressionError(f"only numbers may appear as constants, not {node.value!r}{_where(node, text)}")
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(...){_where(node, text)}")
+        if node.id not in variables:
+            variables.append(node.id)
+    elif isinstance(node, ast.BinOp):
+        if type(node.op) not in _BINARY:
+            raise ExpressionError(f"operator not supported (use + - * / **){_where(node, text)}")
+        _check(node.left, text, variables)
+        _check(node.right, text, variables)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise ExpressionError(f"operator not supported (use + - * / **){_where(node, text)}")
+        _check(node.operand, text, variables)
+    elif isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTIONS:
+            shown = name if name is not None else ast.unparse(node.func)
+            raise ExpressionError(f"unknown function {shown!r}; known: {', '.join(sorted(FUNCTIONS))}"
+                                  f"{_where(node, text)}")
+        if len(node.args) != 1 or node.keywords:
+            raise ExpressionError(f"{name}() takes exactly one argument{_where(node, text)}")
+        _check(node.args[0], text, variables)
+    else:
+        raise ExpressionError(f"not allowed in an expression: {ast.unparse(node)!r}{_where(node, text)}")
+
+
+def _evaluate(node: ast.AST, values: Mapping[str, Value], text: str) -> Value | float:
+    if isinstance(node, ast.Constant):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.BinOp):
+        return _BINARY[type(node.op)](_evaluate(node.left, values, text), _evaluate(node.right, values, text))
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, values, text)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # _check allowed nothing else
+    return FUNCTIONS[node.func.id](_evaluate(node.args[0], values, text))
+
+
+def parse_assignments(items: list[str]) -> dict[str, float]:
+    """``["x1=2", "w1=-3"]`` → ``{"x1": 2.0, "w1": -3.0}``, with a message naming any malformed item."""
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, number = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExpressionError(f"expected NAME=NUMBER, got {item!r}")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise ExpressionError(f"{name}: expected a number after '=', got {number!r}") from None
+        if values[name] != values[name] or abs(values[name]) == float("inf"):
+            raise ExpressionError(f"{name}: the value must be finite, got {number!r}")
+    return values

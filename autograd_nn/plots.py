@@ -1,0 +1,73 @@
+"""Matplotlib pictures of training: the loss curve and a 2-D decision boundary.
+
+Uses the non-interactive Agg backend, so it works on machines with no display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot is imported: no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_loss_curve(loss: Sequence[float], path: str | Path, accuracy: Sequence[float] | None = None,
+                    title: str = "Training") -> Path:
+    """Draw the loss per epoch (and the accuracy, on a second axis, if given) and save it to ``path``."""
+    if len(loss) == 0:
+        raise ValueError("plot_loss_curve: the loss history is empty (train for at least one epoch)")
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    epochs = np.arange(1, len(loss) + 1)
+    ax.plot(epochs, loss, color="tab:blue", label="loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss", color="tab:blue")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if accuracy is not None and len(accuracy) == len(loss):
+        ax2 = ax.twinx()
+        ax2.plot(epochs, accuracy, color="tab:orange", label="accuracy")
+        ax2.set_ylabel("accuracy", color="tab:orange")
+        ax2.set_ylim(0, 1.05)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
+                           path: str | Path, threshold: float = 0.0, resolution: int = 150,
+                           title: str = "Decision boundary") -> Path:
+    """Shade the plane by the model's score and draw the training points on top.
+
+    ``predict`` maps an (N, 2) array of points to N scores; the boundary is the contour score = threshold
+    (0 for a linear output trained with hinge loss, 0.5 for a sigmoid output).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary: X must have shape (n, 2), got {X.shape}")
+    pad = 0.25 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float).reshape(gx.shape)
+    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
+    ax.contourf(gx, gy, scores > threshold, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.9)
+    ax.contour(gx, gy, scores, levels=[threshold], colors="k", linewidths=1)
+    positive = y > 0  # class 1 under both label conventions, 0/1 and -1/+1
+    ax.scatter(X[~positive, 0], X[~positive, 1], c="tab:red", edgecolors="k", s=25, label="class 0 / -1")
+    ax.scatter(X[positive, 0], X[positive, 1], c="tab:blue", edgecolors="k", s=25, label="class 1")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    try:
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
+    return path

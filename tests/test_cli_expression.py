@@ -1,0 +1,64 @@
+"""The command line's expression parser: what it accepts, what it refuses, and that it never evaluates code."""
+
+import math
+
+import pytest
+
+from autograd_nn import Value
+from autograd_nn.cli.expression import ExpressionError, parse_assignments, parse_expression
+
+
+def build(text, **values):
+    expr = parse_expression(text)
+    leaves = {name: Value(v, label=name) for name, v in values.items()}
+    return expr.build(leaves), leaves
+
+
+def test_neuron_expression_value_and_gradients():
+    out, v = build("tanh(w1*x1 + w2*x2 + b)", x1=2, x2=0, w1=-3, w2=1, b=6.88)
+    z = -3 * 2 + 1 * 0 + 6.88
+    assert out.data == pytest.approx(math.tanh(z))
+    out.backward()
+    assert v["w1"].grad == pytest.approx((1 - math.tanh(z) ** 2) * 2)
+    assert v["x2"].grad == pytest.approx((1 - math.tanh(z) ** 2) * 1)
+
+
+def test_variables_in_order_of_appearance_and_operators():
+    expr = parse_expression("-a ** 2 / (b - 3) + exp(c) * +a")
+    assert expr.variables == ("a", "b", "c")
+    out, _ = build("-a ** 2 / (b - 3) + exp(c) * +a", a=2.0, b=5.0, c=0.5)
+    assert out.data == pytest.approx(-(2.0 ** 2) / 2.0 + math.exp(0.5) * 2.0)
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("x +", "syntax error"),
+    ("foo(x)", "unknown function 'foo'"),
+    ("__import__('os').system('true')", "unknown function"),
+    ("x.real", "not allowed"),
+    ("[x, y]", "not allowed"),
+    ("x // 2", "operator not supported"),
+    ("log(x, 2)", "exactly one argument"),
+    ("exp", "is a function"),
+    ("'text' * x", "only numbers"),
+    ("lambda: 1", "not allowed"),
+])
+def test_refused_expressions_name_the_problem_on_one_line(text, fragment):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
+
+
+def test_missing_variable_is_named():
+    expr = parse_expression("x * y + z")
+    with pytest.raises(ExpressionError, match="no value given for y, z"):
+        expr.build({"x": Value(1.0)})
+
+
+def test_assignments():
+    assert parse_assignments(["x=2", " w = -3.5"]) == {"x": 2.0, "w": -3.5}
+    for bad, fragment in [("x", "NAME=NUMBER"), ("1x=2", "NAME=NUMBER"), ("x=abc", "expected a number"),
+                          ("x=nan", "finite"), ("x=inf", "finite")]:
+        with pytest.raises(ExpressionError, match=fragment):
+            parse_assignments([bad])
