@@ -23,19 +23,23 @@ def topological_order(root: Value) -> list[Value]:
     Iterative depth-first search, so a chain of a million nodes does not hit Python's recursion limit.
     """
     order: list[Value] = []
-    seen = {root}
+    visited: set[Value] = set()
     # Each stack entry is (node, expanded?): a node is appended once all the parents it pushed are done.
+    # A node is marked when it is expanded, not when it is pushed: marking on push would let a node reached
+    # twice (a diamond, e.g. s * (1 - s)) be skipped by its second path and emitted before its parents.
     stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, add, emit = stack.append, stack.pop, seen.add, order.append
+    push, pop, add, emit = stack.append, stack.pop, visited.add, order.append
     while stack:
         node, expanded = pop()
         if expanded:
             emit(node)
             continue
+        if node in visited:
+            continue
+        add(node)
         push((node, True))
         for parent in node._prev:
-            if parent not in seen:
-                add(parent)
+            if parent not in visited:
                 push((parent, False))
     return order
 
