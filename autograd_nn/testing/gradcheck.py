@@ -1,0 +1,141 @@
+"""``gradcheck``: every analytic partial derivative of f against central finite differences.
+
+Numeric derivative: ∂f/∂xᵢ ≈ (f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2ε. A partial passes when
+|analytic − numeric| ≤ atol + rtol·|numeric|.
+
+Points where f is not differentiable (relu at 0, a kink): if the one-sided differences
+(f(x + ε·eᵢ) − f(x)) / ε and (f(x) − f(x − ε·eᵢ)) / ε disagree, the point is a kink and the analytic value
+passes when it lies between them (within tolerance), i.e. when it is a valid one-sided derivative or
+subgradient. relu'(0) = 0 therefore passes; a derivative outside [left, right] still fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..engine import DomainError, Value, grad
+
+
+class GradcheckError(AssertionError):
+    """A derivative disagrees with finite differences. ``rows`` holds the figures, ``str()`` shows the table."""
+
+    def __init__(self, message: str, rows: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def _as_point(inputs: Any) -> list[float]:
+    items = [inputs] if isinstance(inputs, (int, float, Value)) else list(inputs)
+    point = []
+    for i, x in enumerate(items):
+        if isinstance(x, Value):
+            x = x.data
+        if isinstance(x, bool) or not isinstance(x, (int, float)) and not hasattr(x, "__float__"):
+            raise TypeError(f"gradcheck: input {i} must be a number or a Value, got {type(x).__name__} {x!r}")
+        point.append(float(x))
+    if not point:
+        raise ValueError("gradcheck: inputs must hold at least one number or Value")
+    return point
+
+
+def _evaluate(f: Callable[..., Any], point: Sequence[float]) -> tuple[Value, list[Value]]:
+    xs = [Value(v, label=f"x{i}") for i, v in enumerate(point)]
+    out = f(*xs)
+    if type(out) is not Value:
+        raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__} {out!r} "
+                        f"(f was called with {len(xs)} Value argument(s))")
+    return out, xs
+
+
+def _close(a: float, n: float, atol: float, rtol: float) -> bool:
+    return abs(a - n) <= atol + rtol * abs(n)
+
+
+def _row(name: str, value: float, analytic: float, numeric: float, ok: bool) -> dict[str, Any]:
+    abs_err = abs(analytic - numeric)
+    rel_err = abs_err / abs(numeric) if numeric != 0 else (0.0 if abs_err == 0 else float("inf"))
+    return {"input": name, "value": value, "analytic": analytic, "numeric": numeric,
+            "abs_err": abs_err, "rel_err": rel_err, "ok": ok}
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The rows as an aligned text table, failing rows marked ``FAIL``."""
+    head = ("input", "value", "analytic", "numeric", "abs err", "rel err", "")
+    lines = [head] + [(r["input"], f"{r['value']:.6g}", f"{r['analytic']:.8g}", f"{r['numeric']:.8g}",
+                       f"{r['abs_err']:.3g}", f"{r['rel_err']:.3g}", "ok" if r["ok"] else "FAIL") for r in rows]
+    widths = [max(len(line[c]) for line in lines) for c in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
+
+
+def _check(analytic: float, g: Callable[[float], float], x: float, eps: float, atol: float,
+           rtol: float) -> tuple[float, bool]:
+    """Numeric derivative of g at x and whether ``analytic`` agrees with it (kink rule in the module doc)."""
+    plus, minus = g(x + eps), g(x - eps)
+    numeric = (plus - minus) / (2 * eps)
+    if _close(analytic, numeric, atol, rtol):
+        return numeric, True
+    mid = g(x)
+    right, left = (plus - mid) / eps, (mid - minus) / eps
+    if not _close(left, right, atol, rtol):  # a kink: accept any value between the one-sided derivatives
+        lo, hi = min(left, right), max(left, right)
+        tol = atol + rtol * max(abs(lo), abs(hi))
+        return numeric, lo - tol <= analytic <= hi + tol
+    return numeric, False
+
+
+def gradcheck(f: Callable[..., Value], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4,
+              order: int = 1, raise_exception: bool = True) -> bool:
+    """Check f's analytic derivatives (``autograd_nn.grad``) against central finite differences.
+
+    ``f(x0, x1, ...)`` takes one Value per input and returns a Value; ``inputs`` are the numbers (or Values)
+    to check at. ``order=2`` also checks every second derivative ∂²f/∂xᵢ∂xⱼ, computed with
+    ``grad(grad(f, create_graph=True))``, against finite differences of the first derivative.
+    Returns True, or on failure raises :class:`GradcheckError` with a table of every checked partial
+    (returns False instead with ``raise_exception=False``).
+    """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
+    if not eps > 0:
+        raise ValueError(f"gradcheck: eps must be > 0, got {eps!r}")
+    point = _as_point(inputs)
+    n = len(point)
+    out, xs = _evaluate(f, point)
+    rows: list[dict[str, Any]] = []
+
+    def at(i: int, value: float) -> list[float]:
+        moved = list(point)
+        moved[i] = value
+        return moved
+
+    def f_data(i: int) -> Callable[[float], float]:
+        return lambda v: _evaluate(f, at(i, v))[0].data
+
+    try:
+        first = grad(out, xs)
+        for i in range(n):
+            numeric, ok = _check(first[i], f_data(i), point[i], eps, atol, rtol)
+            rows.append(_row(f"∂f/∂x{i}", point[i], first[i], numeric, ok))
+        if order == 2:
+            out, xs = _evaluate(f, point)
+            dys = grad(out, xs, create_graph=True)
+            for i in range(n):
+                second = grad(dys[i], xs)
+
+                def d_i(v: float, j: int, i: int = i) -> float:
+                    o, ys = _evaluate(f, at(j, v))
+                    return grad(o, ys[i])
+
+                for j in range(n):
+                    numeric, ok = _check(second[j], lambda v, j=j: d_i(v, j), point[j], eps, atol, rtol)
+                    rows.append(_row(f"∂²f/∂x{i}∂x{j}", point[j], second[j], numeric, ok))
+    except DomainError as exc:
+        raise DomainError(f"gradcheck at {point} (eps={eps}): {exc}") from exc
+
+    if all(r["ok"] for r in rows):
+        return True
+    if not raise_exception:
+        return False
+    bad = sum(not r["ok"] for r in rows)
+    raise GradcheckError(f"gradcheck: {bad} of {len(rows)} derivative(s) disagree with finite differences "
+                         f"at x = {point} (eps={eps}, atol={atol}, rtol={rtol}):\n{format_table(rows)}", rows)
