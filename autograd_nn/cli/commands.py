@@ -1,0 +1,13 @@
+"""The sub-command table: name → function(options) -> exit status."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from .expression_commands import explain, gradcheck, graph
+from .training_commands import demo, train
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": demo, "train": train, "graph": graph, "gradcheck": gradcheck, "explain": explain,
+}

@@ -1,0 +1,103 @@
+"""``demo`` and ``train``: train an MLP on a 2-D toy data set with ``autograd_nn.train.fit`` and draw it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .args import output_dir
+
+
+def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
+           epochs: int, batch_size: int, seed: int, progress: bool) -> tuple[Any, np.ndarray, np.ndarray, Any]:
+    """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history)."""
+    from .. import data, optim
+    from ..nn import MLP
+    from ..train import fit
+
+    X, y = getattr(data, dataset)(n=samples, seed=seed)
+    classes = int(np.max(y)) + 1
+    outputs = classes if loss == "cross_entropy" else 1
+    model = MLP(2, [*hidden, outputs], activation=activation, seed=seed)
+    opt = optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
+    history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
+                  progress=progress, seed=seed)
+    return model, X, y, history
+
+
+def _scores(model: Any, points: np.ndarray) -> np.ndarray:
+    """The model's score at each point (for two outputs or more: the class-1 logit minus the best other)."""
+    out = []
+    for p in points:
+        o = model([float(p[0]), float(p[1])])
+        if isinstance(o, list):
+            o = [v.data for v in o]
+            out.append(o[1] - max(o[:1] + o[2:]) if len(o) > 1 else o[0])
+        else:
+            out.append(o.data)
+    return np.asarray(out)
+
+
+def _draw_training(model: Any, X: np.ndarray, y: np.ndarray, history: Any, out: Path, title: str) -> list[Path]:
+    from ..plots import plot_decision_boundary, plot_loss_curve
+
+    loss_png = plot_loss_curve(history.loss, out / "loss_curve.png", accuracy=getattr(history, "accuracy", None),
+                               title=f"{title}: loss per epoch")
+    boundary_png = plot_decision_boundary(lambda pts: _scores(model, pts), X, y, out / "decision_boundary.png",
+                                          resolution=80, title=f"{title}: decision boundary")
+    return [loss_png, boundary_png]
+
+
+def _summary(history: Any) -> str:
+    acc = getattr(history, "accuracy", None)
+    text = f"final loss {history.loss[-1]:.4f}"
+    return text + (f", accuracy {acc[-1]:.1%}" if acc else "")
+
+
+def train(options: argparse.Namespace) -> int:
+    out = output_dir(options.out)
+    if options.save and not options.save.endswith(".json"):
+        from .args import UsageError
+        raise UsageError(f"--save {options.save!r}: the model file name must end in .json")
+    model, X, y, history = _train(options.dataset, options.samples, options.layers, options.activation,
+                                  options.loss, options.optimizer, options.lr, options.epochs, options.batch_size,
+                                  options.seed, not options.no_progress)
+    print(_summary(history))
+    written = _draw_training(model, X, y, history, out, options.dataset)
+    if options.save:
+        model.save(options.save)
+        written.append(Path(options.save))
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def demo(options: argparse.Namespace) -> int:
+    out = output_dir(options.out)
+    from ..nn import Neuron
+    from ..viz import draw_graph, draw_network, render
+
+    print("Training a 2-16-16-1 ReLU MLP on 100 moons points (hinge loss, Adam, lr 0.05)")
+    model, X, y, history = _train("moons", 100, [16, 16], "relu", "hinge", "adam", 0.05, options.epochs, 32, 0,
+                                  not options.no_progress)
+    print(_summary(history))
+    written = _draw_training(model, X, y, history, out, "moons")
+    written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg") or
+                   out / "network.svg")
+
+    # One neuron's cost C = (a - y)², a = tanh(w·x + b), with the chain from C down to w1 highlighted.
+    neuron = Neuron(2, activation="tanh", seed=0)
+    target = 1.0 if y[0] > 0 else -1.0
+    cost = (neuron([float(v) for v in X[0]]) - target) ** 2
+    cost.label = "C"
+    cost.backward()
+    w1 = neuron.w[0]
+    w1.label = "w1"
+    written.append(render(draw_graph(cost, show_local_grads=True, highlight=w1), out / "neuron_cost_graph.svg")
+                   or out / "neuron_cost_graph.svg")
+    for path in written:
+        print(f"wrote {path}")
+    return 0
