@@ -63,6 +63,13 @@ def local_derivatives(node: Value, on_values: bool = False) -> tuple[Any, ...]:
     except (ArithmeticError, ValueError) as exc:
         why = exc if isinstance(exc, DomainError) else f"undefined at these operands ({exc})"
         raise DomainError(f"derivative of {op.describe(args)}: {why}") from None
+    except TypeError as exc:
+        if not on_values:
+            raise
+        local_derivatives(node)  # the rule's own error (e.g. a wrong number of results) if it fails on floats
+        raise TypeError(f"derivative of {op.name}: cannot be evaluated on Values, so create_graph=True cannot "
+                        f"differentiate it again ({exc}); write it with arithmetic and autograd_nn ops "
+                        "(e.g. autograd_nn.exp) instead of math functions") from None
 
 
 def backward(root: Value) -> None:
