@@ -1,0 +1,122 @@
+"""Every command end to end in a temporary directory: what it prints, and the pictures and files it writes."""
+
+import contextlib
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd_nn.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_png(path, min_bytes=5000):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
+    assert len(data) > min_bytes, f"{path.name} is suspiciously small ({len(data)} bytes)"
+
+
+def svg_text(path):
+    """All the text an SVG shows (node labels, numbers), after checking it parses as an SVG document."""
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg"), f"{path.name}: root element is {root.tag}"
+    return " ".join(t for t in root.itertext() if t.strip())
+
+
+def run(capsys, *argv):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    assert status == 0, f"exit {status}\n{out}\n{err}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo, run once for the whole module (it trains a network: the slowest command)."""
+    pytest.importorskip("autograd_nn.viz")
+    pytest.importorskip("autograd_nn.train")
+    out = tmp_path_factory.mktemp("demo")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["demo", "--out", str(out), "--no-progress"])
+    assert status == 0, stderr.getvalue()
+    return out, stdout.getvalue()
+
+
+def test_demo_prints_loss_and_accuracy(demo_run):
+    _, printed = demo_run
+    line = next(line for line in printed.splitlines() if line.startswith("final loss"))
+    loss = float(line.split()[2].rstrip(","))
+    accuracy = float(line.split("accuracy")[1].strip().rstrip("%")) / 100
+    assert loss < 0.3
+    assert accuracy >= 0.9  # moons are separable by a 16-16 ReLU network
+
+
+def test_demo_writes_the_two_plots(demo_run):
+    out, _ = demo_run
+    assert_png(out / "loss_curve.png")
+    assert_png(out / "decision_boundary.png")
+
+
+def test_demo_network_diagram(demo_run):
+    out, _ = demo_run
+    text = svg_text(out / "network.svg")
+    assert text, "the network diagram shows no text"
+
+
+def test_demo_neuron_cost_graph_highlights_the_chain(demo_run):
+    out, _ = demo_run
+    path = out / "neuron_cost_graph.svg"
+    text = svg_text(path)
+    for label in ("C", "w1", "tanh"):
+        assert label in text, f"{label!r} missing from {path.name}"
+
+
+def test_train_writes_plots_and_model(capsys, tmp_path):
+    pytest.importorskip("autograd_nn.train")
+    model = tmp_path / "model.json"
+    printed = run(capsys, "train", "--dataset", "xor", "--layers", "8", "--activation", "tanh", "--epochs", "3",
+                  "--samples", "40", "--out", tmp_path / "out", "--save", model, "--no-progress")
+    assert "final loss" in printed
+    assert_png(tmp_path / "out" / "loss_curve.png")
+    assert_png(tmp_path / "out" / "decision_boundary.png")
+    saved = json.loads(model.read_text())
+    assert saved, "the saved model is empty"
+    from autograd_nn.nn import MLP
+    loaded = MLP.load(model)
+    assert loaded.nouts == [8, 1]
+
+
+@pytest.mark.parametrize("dataset", ["moons", "circles", "spiral", "blobs"])
+def test_train_every_dataset(capsys, tmp_path, dataset):
+    pytest.importorskip("autograd_nn.train")
+    loss = "cross_entropy" if dataset in ("spiral", "blobs") else "hinge"
+    printed = run(capsys, "train", "--dataset", dataset, "--layers", "4", "--loss", loss, "--epochs", "1",
+                  "--samples", "30", "--out", tmp_path, "--no-progress", "--optimizer", "sgd", "--lr", "0.1")
+    assert "final loss" in printed
+    assert_png(tmp_path / "decision_boundary.png")
+
+
+@pytest.mark.parametrize("suffix", ["svg", "png"])
+def test_graph_renders_values_and_gradients(capsys, tmp_path, suffix):
+    pytest.importorskip("autograd_nn.viz")
+    path = tmp_path / f"neuron.{suffix}"
+    printed = run(capsys, "graph", "tanh(w1*x1 + w2*x2 + b)", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.88",
+                  "--out", path)
+    assert "= 0.7071" in printed  # tanh(0.88)
+    assert "∂/∂w1 = 1.0019" in printed  # x1·(1 - tanh²(0.88))
+    if suffix == "png":
+        assert_png(path, min_bytes=2000)
+    else:
+        text = svg_text(path)
+        for label in ("w1", "x1", "w2", "x2", "b", "tanh", "0.7071"):
+            assert label in text, f"{label!r} missing from the graph"
+
+
+def test_explain_prints_the_chain_rule(capsys):
+    pytest.importorskip("autograd_nn.viz")
+    printed = run(capsys, "explain", "tanh(w*x + b)", "--wrt", "w", "x=2", "w=-3", "b=6.88")
+    assert "w" in printed and "tanh" in printed
+    assert "1.0019" in printed  # the value of ∂/∂w = x·(1 - tanh²(z)) appears in the derivation
