@@ -163,9 +163,8 @@ def _arity(op: Op, draw: Callable[..., Any]) -> int:
     return 2 * draw(st.integers(1, 2)) + 1  # weighted_sum: w₁..wₙ, a₁..aₙ, b
 
 
-@st.composite
-def expressions(draw: Callable[..., Any], ops: Sequence[Op | str] | None = None, max_depth: int = 4,
-                max_leaves: int = 3, with_arithmetic: bool = True) -> Expression:
+def expressions(ops: Sequence[Op | str] | None = None, max_depth: int = 4, max_leaves: int = 3,
+                with_arithmetic: bool = True) -> st.SearchStrategy[Expression]:
     """A random expression over ``ops`` (default: the built-in ops) and its input Values.
 
     Up to ``max_leaves`` inputs x0, x1, …; ops nested at most ``max_depth`` deep. Operands are drawn from
@@ -181,6 +180,11 @@ def expressions(draw: Callable[..., Any], ops: Sequence[Op | str] | None = None,
         chosen += [o for o in _ARITHMETIC if o not in chosen]
     if max_depth < 1 or max_leaves < 1:
         raise ValueError(f"expressions: max_depth and max_leaves must be >= 1, got {max_depth}, {max_leaves}")
+    return _expressions(tuple(chosen), max_depth, max_leaves)
+
+
+@st.composite
+def _expressions(draw: Callable[..., Any], chosen: tuple[Op, ...], max_depth: int, max_leaves: int) -> Expression:
     n_inputs = draw(st.integers(1, max_leaves))
     # Inputs on a grid of 1/100 in [-2, 2]: short to print, and shrinking moves them toward 0.
     point = [draw(st.integers(-200, 200)) / 100 for _ in range(n_inputs)]
