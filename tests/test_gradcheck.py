@@ -136,3 +136,15 @@ def test_failing_property_reports_a_readable_falsifying_expression():
         check()
     notes = "\n".join(getattr(info.value, "__notes__", []))
     assert "<sin(x0) at x0=" in notes
+
+
+def test_compare_derivatives_gives_the_rows_of_a_passing_check():
+    from autograd_nn.testing import compare_derivatives, format_table
+    rows = compare_derivatives(lambda x, y: x * y, [2.0, 3.0], order=2)
+    assert [r["input"] for r in rows] == ["∂f/∂x0", "∂f/∂x1", "∂²f/∂x0∂x0", "∂²f/∂x0∂x1", "∂²f/∂x1∂x0",
+                                          "∂²f/∂x1∂x1"]
+    assert [r["analytic"] for r in rows] == [3.0, 2.0, 0.0, 1.0, 1.0, 0.0]
+    assert all(r["ok"] for r in rows)
+    table = format_table(rows).splitlines()
+    assert table[0].split() == ["input", "value", "analytic", "numeric", "abs", "err", "rel", "err"]
+    assert table[1].split()[:3] == ["∂f/∂x0", "2", "3"] and table[1].endswith("ok")

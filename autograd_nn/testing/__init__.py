@@ -3,6 +3,6 @@
 The project's own tests use these same tools to prove the engine's derivatives.
 """
 
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, compare_derivatives, format_table, gradcheck
 
-__all__ = ["GradcheckError", "gradcheck"]
+__all__ = ["GradcheckError", "compare_derivatives", "format_table", "gradcheck"]

@@ -94,6 +94,24 @@ def gradcheck(f: Callable[..., Value], inputs: Any, eps: float = 1e-6, atol: flo
     Returns True, or on failure raises :class:`GradcheckError` with a table of every checked partial
     (returns False instead with ``raise_exception=False``).
     """
+    rows = compare_derivatives(f, inputs, eps=eps, atol=atol, rtol=rtol, order=order)
+    if all(r["ok"] for r in rows):
+        return True
+    if not raise_exception:
+        return False
+    bad = sum(not r["ok"] for r in rows)
+    point = _as_point(inputs)
+    raise GradcheckError(f"gradcheck: {bad} of {len(rows)} derivative(s) disagree with finite differences "
+                         f"at x = {point} (eps={eps}, atol={atol}, rtol={rtol}):\n{format_table(rows)}", rows)
+
+
+def compare_derivatives(f: Callable[..., Value], inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
+                        rtol: float = 1e-4, order: int = 1) -> list[dict[str, Any]]:
+    """The figures behind :func:`gradcheck`, one row per partial derivative, pass or fail.
+
+    Each row: ``input`` (e.g. ``"∂f/∂x0"`` or ``"∂²f/∂x0∂x1"``), ``value`` (that input's value), ``analytic``,
+    ``numeric``, ``abs_err``, ``rel_err`` and ``ok``. :func:`format_table` prints them.
+    """
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
     if not eps > 0:
@@ -131,11 +149,4 @@ def gradcheck(f: Callable[..., Value], inputs: Any, eps: float = 1e-6, atol: flo
                     rows.append(_row(f"∂²f/∂x{i}∂x{j}", point[j], second[j], numeric, ok))
     except DomainError as exc:
         raise DomainError(f"gradcheck at {point} (eps={eps}): {exc}") from exc
-
-    if all(r["ok"] for r in rows):
-        return True
-    if not raise_exception:
-        return False
-    bad = sum(not r["ok"] for r in rows)
-    raise GradcheckError(f"gradcheck: {bad} of {len(rows)} derivative(s) disagree with finite differences "
-                         f"at x = {point} (eps={eps}, atol={atol}, rtol={rtol}):\n{format_table(rows)}", rows)
+    return rows
