@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from hypothesis import HealthCheck, find, given, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from autograd_nn import Value, define_op, grad
 from autograd_nn.testing import GradcheckError, gradcheck
@@ -27,6 +28,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("autograd_nn_examples"))
     out_dir = parser.parse_args().out
     out_dir.mkdir(parents=True, exist_ok=True)
+    set_hypothesis_home_dir(out_dir / ".hypothesis")  # Hypothesis keeps its caches there, not in the cwd
 
     x = Value(0.5, label="x")
     (d1,) = grad(sin(x) * x, [x], create_graph=True)
