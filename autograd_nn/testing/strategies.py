@@ -171,7 +171,9 @@ def expressions(ops: Sequence[Op | str] | None = None, max_depth: int = 4, max_l
     the inputs *and* earlier sub-expressions, so a sub-expression can be used twice (a DAG, not only a
     tree). With ``with_arithmetic`` (the default) user-given ops are mixed with ``+ - *`` so the chain rule
     around them is exercised too. Every node is finite and inside its op's domain, away from kinks; it
-    shrinks toward one op applied to x0.
+    shrinks toward one op applied to x0. A user-defined op is kept wherever it returns a finite number (draws
+    where it raises DomainError are discarded); if it has a kink, exclude that point with ``assume`` in the
+    test, or rely on gradcheck's kink rule.
     """
     chosen = [_op(o) for o in ops] if ops is not None else list(DEFAULT_OPS)
     if not chosen:
