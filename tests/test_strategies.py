@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from autograd_nn import DomainError, Value, define_op, grad
 from autograd_nn.engine import BUILTIN_OPS, topological_order
 from autograd_nn.engine.ops import power_op
+from autograd_nn.testing import gradcheck
 from autograd_nn.testing.strategies import Expression, _Step, expressions, mlps, values
 
 FIND = settings(database=None, max_examples=1000, suppress_health_check=list(HealthCheck))
@@ -131,5 +132,6 @@ def test_mlps_draw_small_networks_with_matching_inputs():
         assert len(mlp.layers) <= 2 and mlp.nouts[-1] == 1
         out = mlp(x)
         assert isinstance(out, Value) and math.isfinite(out.data)
+        assert gradcheck(lambda *xs: mlp(list(xs)), x)  # the network's input gradients, end to end
 
     check()
