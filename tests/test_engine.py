@@ -212,6 +212,10 @@ def test_gradients_accumulate_across_backward_calls_on_leaves_only():
     x.zero_grad()
     y.backward()
     assert x.grad == 12.0
+    leaf = Value(3.0)
+    leaf.backward()
+    leaf.backward()
+    assert leaf.grad == 2.0  # d leaf/d leaf = 1, accumulated like any leaf
     w = Value(1.0)
     w.grad = 5.0
     zero_grad([x, w])

@@ -82,7 +82,7 @@ def backward(root: Value) -> None:
     for node in order:
         if node._op is not None:
             node.grad = 0.0
-    root.grad = 1.0
+    root.grad = 1.0 if root._op is not None else root.grad + 1.0  # a leaf root accumulates like any leaf
     for node in reversed(order):
         op = node._op
         g = node.grad
