@@ -174,6 +174,9 @@ SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),), vector=_s
 # The unit step is relu's derivative; its own derivative is 0 (it is used where it is flat).
 STEP = Op("step", _step, lambda x, out: (0.0,), vector=lambda x: (x > 0).astype(float))
 RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (STEP(x),), vector=lambda x: np.maximum(x, 0.0))
+# softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^-|x|) so it never overflows; d/dx = σ(x).
+SOFTPLUS = Op("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (SIGMOID(x),),
+              vector=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))
 
 # Short names for the ops as functions: log(2.0) is a float, log(Value(2.0)) a Value.
 exp, log, sqrt, tanh, sigmoid, relu, step = EXP, LOG, SQRT, TANH, SIGMOID, RELU, STEP
@@ -228,7 +231,7 @@ def weighted_sum(w: Sequence[Any], a: Sequence[Any], b: Any = 0.0) -> Any:
 
 
 BUILTIN_OPS: dict[str, Op] = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH,
-                                                       SIGMOID, RELU, STEP, WEIGHTED_SUM)}
+                                                       SIGMOID, RELU, STEP, WEIGHTED_SUM, SOFTPLUS)}
 
 
 # -- user-defined ops -------------------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""Neuron, Layer and MLP built on `Value`: z = w·a + b as one fused node, then a = σ(z).
+
+Parameters are ordered layer by layer, neuron by neuron: each neuron's weights w₁…wₙ, then its bias b.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+from .engine import Value, weighted_sum
+from .engine.ops import RELU, SIGMOID, TANH
+
+ACTIVATIONS: dict[str, Any] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
+INITS = ("uniform", "xavier", "he")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
+    return activation
+
+
+def _rng(seed: Any) -> np.random.Generator:
+    # A local Generator: the same seed gives the same network whatever the global random state is.
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _initial_weights(nin: int, nout: int, init: str, rng: np.random.Generator) -> list[float]:
+    if init == "uniform":  # U(-1, 1), as micrograd
+        bound = 1.0
+    elif init == "xavier":  # Glorot: U(-√(6/(nin+nout)), +√(6/(nin+nout)))
+        bound = math.sqrt(6.0 / (nin + nout))
+    elif init == "he":  # He/Kaiming uniform: U(-√(6/nin), +√(6/nin))
+        bound = math.sqrt(6.0 / nin)
+    else:
+        raise ValueError(f"unknown init {init!r}; expected one of {list(INITS)}")
+    return [float(v) for v in rng.uniform(-bound, bound, nin)]
+
+
+def _check_input(x: Any, nin: int, who: str) -> list[Any]:
+    if isinstance(x, (str, bytes)) or not isinstance(x, (Sequence, np.ndarray)):
+        raise TypeError(f"{who}: input must be a list of numbers or Values, got {type(x).__name__}")
+    x = list(x)
+    if len(x) != nin:
+        raise ValueError(f"{who}: expected an input of length {nin}, got length {len(x)}")
+    for i, v in enumerate(x):
+        if type(v) is not Value and (not isinstance(v, Real) or isinstance(v, bool)):
+            raise TypeError(f"{who}: input[{i}] = {v!r} is not a number or Value")
+    return x
+
+
+def _check_size(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+class Module:
+    """Common parts: zero_grad() and the parameter count."""
+
+    def parameters(self) -> list[Value]:
+        return []
+
+    def zero_grad(self) -> None:
+        """Set every parameter's .grad to 0 before the next backward()."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+
+class Neuron(Module):
+    """One neuron: z = w·a + b (one WEIGHTED_SUM node), then its activation (none for "linear")."""
+
+    def __init__(self, nin: int, activation: str = "tanh", seed: Any = None, init: str = "uniform") -> None:
+        self.nin = _check_size(nin, "Neuron: nin")
+        self.activation = _check_activation(activation)
+        self.init = init
+        rng = _rng(seed)
+        self.w = [Value(v) for v in _initial_weights(self.nin, 1, init, rng)]
+        self.b = Value(0.0)
+        self._act = ACTIVATIONS[activation]
+        self._checked = True
+
+    def __call__(self, x: Sequence[float | Value]) -> Value:
+        if self._checked:
+            x = _check_input(x, self.nin, "Neuron")
+        z = weighted_sum(self.w, x, self.b)
+        return z if self._act is None else self._act(z)
+
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]
+
+    def __repr__(self) -> str:
+        return f"Neuron(nin={self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """nout neurons reading the same input; returns a list of their activations."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "tanh", seed: Any = None,
+                 init: str = "uniform") -> None:
+        self.nin = _check_size(nin, "Layer: nin")
+        self.nout = _check_size(nout, "Layer: nout")
+        self.activation = _check_activation(activation)
+        rng = _rng(seed)
+        self.neurons = []
+        for _ in range(self.nout):
+            n = Neuron(self.nin, activation, seed=rng, init=init)
+            n._checked = False  # the layer checks its input once for all neurons
+            self.neurons.append(n)
+        if init in ("xavier",):  # Glorot's bound uses fan-out as well: re-draw with the layer's shape
+            for n in self.neurons:
+                for w, v in zip(n.w, _initial_weights(self.nin, self.nout, init, rng)):
+                    w.data = v
+
+    def __call__(self, x: Sequence[float | Value]) -> list[Value]:
+        x = _check_input(x, self.nin, "Layer")
+        return [n(x) for n in self.neurons]
+
+    def parameters(self) -> list[Value]:
+        return [p for n in self.neurons for p in n.parameters()]
+
+    def __repr__(self) -> str:
+        return f"Layer(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: hidden layers use `activation`, the last layer `output_activation`."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
+                 output_activation: str = "linear", seed: Any = None, init: str = "uniform") -> None:
+        self.nin = _check_size(nin, "MLP: nin")
+        if isinstance(nouts, (int, np.integer)):
+            nouts = [nouts]
+        self.nouts = [_check_size(n, "MLP: each layer size") for n in nouts]
+        if not self.nouts:
+            raise ValueError("MLP: nouts must list at least one layer size")
+        self.activation = _check_activation(activation)
+        self.output_activation = _check_activation(output_activation)
+        self.init = init
+        rng = _rng(seed)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, seed=rng,
+                             init=init) for i in range(len(self.nouts))]
+
+    def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
+        x = _check_input(x, self.nin, "MLP")
+        for layer in self.layers:
+            x = [n(x) for n in layer.neurons]  # sizes match by construction: skip the per-layer check
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def save(self, path: Any) -> None:
+        """Write the architecture and every parameter to a JSON file, atomically (see serialize)."""
+        from .serialize import save_mlp
+        save_mlp(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> MLP:
+        """Read a model written by save(); raises ModelFileError naming the file on any problem."""
+        from .serialize import load_mlp
+        return load_mlp(path)
+
+    def __repr__(self) -> str:
+        return (f"MLP(nin={self.nin}, nouts={self.nouts}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r})")
