@@ -1,12 +1,18 @@
 """A recorded graph replayed with numpy: ``Tape(root)`` records once, then forward/backward run vectorized.
 
-The nodes under ``root`` are grouped by topological level and op: nodes in one group do not depend on each
-other, so each group is one numpy call of the op's ``vector`` forward and one call of its ``derivative``
-(the op table's own rule, evaluated on arrays; there is no second copy of any derivative here).
+Recording walks the graph under ``root`` once and groups its nodes by topological level, op and number of
+operands: nodes in one group do not depend on each other, so each group is one numpy call of the op's
+``vector`` forward and one call of its ``derivative`` — the op table's own rule, evaluated on arrays (there
+is no second copy of any derivative here). Two things keep the number of groups small:
 
-Limitation: the tape replays the *structure* it recorded. Python control flow that depends on data (an ``if``
-on a Value, a loop whose length depends on data) is frozen as it was when recorded; rebuild the tape then.
-``check()`` re-walks the graph and raises if its node or leaf count changed.
+* chains of binary ``+`` that ``sum()`` builds (((0 + a) + b) + c …) are merged into one n-ary sum, so a sum
+  of 300 terms is one level instead of 300;
+* the operands of a group are fetched with one 2-D gather, and its gradients scattered with one bincount.
+
+Limitation: a tape replays the *structure* it recorded. Python control flow that depends on data (an ``if``
+on a Value, a loop whose length depends on data, relu's branch is fine: it is an op) stays frozen as it was
+when recorded; build a new Tape then. ``check()`` re-walks the graph and raises if its node or leaf count
+changed, and ``forward()`` raises if the number of leaves given differs from the recording.
 """
 
 from __future__ import annotations
@@ -17,44 +23,80 @@ import numpy as np
 
 from .engine.autodiff import topological_order
 from .engine.errors import DomainError
+from .engine.ops import ADD, Op
 from .engine.value import Value
+
+_SUM = "sum"  # group kind of merged add chains
 
 
 class Tape:
-    """Record the graph under ``root`` once; ``forward()`` and ``backward()`` replay it with numpy."""
+    """Record the graph under ``root`` once; ``forward()`` and ``backward()`` replay it with numpy.
+
+    ``forward()`` recomputes every node from the leaves' current ``.data`` and returns root's value;
+    ``backward()`` adds ∂root/∂leaf to every leaf's ``.grad``, exactly as ``root.backward()`` would.
+    """
 
     def __init__(self, root: Value) -> None:
         if type(root) is not Value:
-            raise TypeError(f"Tape: root must be a Value, got {type(root).__name__}")
+            raise TypeError(f"Tape: root must be a Value, got {type(root).__name__} {root!r}")
         order = topological_order(root)
-        index = {id(node): i for i, node in enumerate(order)}
         self.root = root
         self.n_nodes = len(order)
-        self.leaves = [node for node in order if node._op is None]
-        self._leaf_idx = np.array([index[id(node)] for node in self.leaves], dtype=np.intp)
-        self._root_idx = index[id(root)]
+        index = {id(node): i for i, node in enumerate(order)}
+        uses = [0] * len(order)
+        for node in order:
+            for p in node._prev:
+                uses[index[id(p)]] += 1
+
+        def operands(node: Value) -> tuple[object, list[int]]:
+            # An add whose add-operands are used nowhere else becomes one n-ary sum, in sum()'s order.
+            if node._op is not ADD:
+                return node._op, [index[id(p)] for p in node._prev]
+            flat: list[int] = []
+            stack = [node._prev[1], node._prev[0]]
+            while stack:
+                p = stack.pop()
+                i = index[id(p)]
+                if p._op is ADD and uses[i] == 1:
+                    stack += [p._prev[1], p._prev[0]]
+                else:
+                    flat.append(i)
+            return (_SUM if len(flat) > 2 else ADD), flat
+
+        # Walk from the root, so nodes merged into a sum are never replayed themselves.
+        needed = [False] * len(order)
+        needed[index[id(root)]] = True
+        recipe: dict[int, tuple[object, list[int]]] = {}
+        for i in range(len(order) - 1, -1, -1):
+            node = order[i]
+            if not needed[i] or node._op is None:
+                continue
+            recipe[i] = operands(node)
+            for j in recipe[i][1]:
+                needed[j] = True
+        self.leaves = [node for i, node in enumerate(order) if node._op is None and needed[i]]
+        self._leaf_idx = np.array([index[id(n)] for n in self.leaves], dtype=np.intp)
+        self._root = index[id(root)]
         level = [0] * len(order)
         buckets: dict[tuple[int, object, int], list[int]] = defaultdict(list)
-        for i, node in enumerate(order):
-            if node._op is None:
-                continue
-            level[i] = 1 + max(level[index[id(p)]] for p in node._prev)
-            buckets[(level[i], node._op, len(node._prev))].append(i)
-        # Each group: (op, output indices, parent index columns), in level order.
-        self._groups = []
-        for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0]):
-            cols = np.array([[index[id(p)] for p in order[i]._prev] for i in outs], dtype=np.intp).T
-            self._groups.append((op, np.array(outs, dtype=np.intp), list(cols)))
+        for i in sorted(recipe):
+            op, args = recipe[i]
+            level[i] = 1 + max(level[j] for j in args)
+            buckets[(level[i], op, len(args))].append(i)
+        # A group: (op or _SUM, output indices (k,), operand indices (nargs, k)), in level order.
+        self._groups = [(op, np.array(outs, dtype=np.intp),
+                         np.array([recipe[i][1] for i in outs], dtype=np.intp).T.copy())
+                        for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0])]
         self._values = np.array([node.data for node in order], dtype=float)
 
     def check(self) -> None:
-        """Raise ValueError if the graph under root no longer has the recorded node/leaf counts."""
+        """Raise ValueError if the graph under root no longer has the recorded number of nodes and leaves."""
         order = topological_order(self.root)
         leaves = sum(1 for node in order if node._op is None)
-        if len(order) != self.n_nodes or leaves != len(self.leaves):
-            raise ValueError(f"Tape: the graph changed since it was recorded ({self.n_nodes} nodes, "
-                             f"{len(self.leaves)} leaves then; {len(order)} nodes, {leaves} leaves now); "
-                             "record a new Tape")
+        recorded = len(self.leaves)
+        if len(order) != self.n_nodes or leaves != recorded:
+            raise ValueError(f"Tape: the graph changed since it was recorded ({self.n_nodes} nodes then, "
+                             f"{len(order)} now; {recorded} leaves then, {leaves} now); record a new Tape")
 
     def forward(self) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value."""
@@ -62,33 +104,60 @@ class Tape:
         vals[self._leaf_idx] = [leaf.data for leaf in self.leaves]
         with np.errstate(all="ignore"):
             for op, outs, cols in self._groups:
-                args = [vals[c] for c in cols]
-                out = op.vector(*args) if op.vector is not None else np.vectorize(op.forward, otypes=[float])(*args)
+                args = vals[cols]  # one gather: row j holds operand j of every node in the group
+                if op is _SUM:
+                    out = np.add.reduce(args, axis=0)  # row by row: the same order as sum()'s chain of adds
+                elif op.vector is not None:
+                    out = op.vector(*args)
+                else:
+                    out = np.vectorize(op.forward, otypes=[float])(*args)
                 if not np.isfinite(out).all():
-                    bad = int(np.argmin(np.isfinite(out)))
-                    raise op.domain_error([float(a[bad]) for a in args])
+                    self._raise_forward(op, args, out)
                 vals[outs] = out
-        return float(vals[self._root_idx])
+        return float(vals[self._root])
 
     def backward(self) -> None:
         """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would."""
         vals = self._values
-        grads = np.zeros_like(vals)
-        grads[self._root_idx] = 1.0
+        n = len(vals)
+        grads = np.zeros(n)
+        grads[self._root] = 1.0
         with np.errstate(all="ignore"):
             for op, outs, cols in reversed(self._groups):
                 g = grads[outs]
-                args = [vals[c] for c in cols]
-                partials = op.derivative(*args, vals[outs])
-                for c, d in zip(cols, partials):
-                    contrib = g * d
+                if op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
+                    contrib = np.broadcast_to(g, cols.shape)
+                else:
+                    args = vals[cols]
+                    contrib = np.empty(cols.shape)
+                    for j, d in enumerate(op.derivative(*args, vals[outs])):
+                        contrib[j] = d
+                    contrib *= g
                     if not np.isfinite(contrib).all():
-                        bad = int(np.argmin(np.isfinite(contrib)))
-                        raise DomainError(f"derivative of {op.describe([float(a[bad]) for a in args])}: "
-                                          "not finite during tape backward")
-                    np.add.at(grads, c, contrib)
+                        contrib = self._checked(op, args, g, contrib)
+                grads += np.bincount(cols.ravel(), contrib.ravel(), minlength=n)
         for leaf, gr in zip(self.leaves, grads[self._leaf_idx].tolist()):
             leaf.grad += gr
+
+    @staticmethod
+    def _raise_forward(op: object, args: np.ndarray, out: np.ndarray) -> None:
+        k = int(np.argmin(np.isfinite(out)))
+        operands = [float(a) for a in args[:, k]]
+        if op is _SUM:
+            raise DomainError(f"{' + '.join(map(repr, operands))}: the result is too large for a float (overflow)")
+        assert isinstance(op, Op)
+        raise op.domain_error(operands)
+
+    @staticmethod
+    def _checked(op: Op, args: np.ndarray, g: np.ndarray, contrib: np.ndarray) -> np.ndarray:
+        # Like backward(): a node whose gradient is 0 passes nothing on, even where its derivative is undefined.
+        contrib[:, g == 0.0] = 0.0
+        bad = ~np.isfinite(contrib)
+        if bad.any():
+            k = int(np.argmax(bad.any(axis=0)))
+            raise DomainError(f"derivative of {op.describe([float(a) for a in args[:, k]])}: "
+                              "not a finite number here")
+        return contrib
 
 
 __all__ = ["Tape"]
