@@ -4,6 +4,7 @@
 ``grad(..., create_graph=True)`` gives derivatives that can be differentiated again.
 """
 
+from . import data, losses, optim, train
 from .engine import (
     BUILTIN_OPS,
     DomainError,
@@ -22,10 +23,13 @@ from .engine import (
     weighted_sum,
     zero_grad,
 )
+from .nn import MLP, Layer, Neuron
+from .train import fit
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BUILTIN_OPS", "DomainError", "Op", "Value", "define_op", "exp", "grad", "log", "relu", "sigmoid", "sqrt",
     "step", "tanh", "topological_order", "weighted_sum", "zero_grad", "__version__",
+    "Neuron", "Layer", "MLP", "fit", "data", "losses", "optim", "train",
 ]
