@@ -84,9 +84,15 @@ class Tape:
             level[i] = 1 + max(level[j] for j in args)
             buckets[(level[i], op, len(args))].append(i)
         # A group: (op or _SUM, output indices (k,), operand indices (nargs, k)), in level order.
-        self._groups = [(op, np.array(outs, dtype=np.intp),
-                         np.array([recipe[i][1] for i in outs], dtype=np.intp).T.copy())
-                        for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0])]
+        self._groups = []
+        for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0]):
+            cols = np.array([recipe[i][1] for i in outs], dtype=np.intp).T.copy()
+            outs_arr = np.array(outs, dtype=np.intp)
+            grid = _as_grid(cols) if op is not _SUM and cols.shape[1] > 1 and cols.shape[0] > 2 else None
+            if grid is None:
+                self._groups.append((op, outs_arr, cols))
+            else:  # a layer over a batch: see _Grid
+                self._groups.append((op, outs_arr[grid.order].reshape(grid.shape), grid))
         self._values = np.array([node.data for node in order], dtype=float)
 
     def check(self) -> None:
@@ -104,6 +110,15 @@ class Tape:
         vals[self._leaf_idx] = [leaf.data for leaf in self.leaves]
         with np.errstate(all="ignore"):
             for op, outs, cols in self._groups:
+                if type(cols) is _Grid:
+                    args = [vals[ix] for ix in cols.operands]
+                    out = op.vector(*args) if op.vector is not None else np.vectorize(op.forward, otypes=[float])(*args)
+                    out = np.broadcast_to(out, cols.shape)
+                    if not np.isfinite(out).all():
+                        self._raise_forward(op, np.array([np.broadcast_to(a, cols.shape).ravel() for a in args]),
+                                            out.ravel())
+                    vals[outs] = out
+                    continue
                 args = vals[cols]  # one gather: row j holds operand j of every node in the group
                 if op is _SUM:
                     out = np.add.reduce(args, axis=0)  # row by row: the same order as sum()'s chain of adds
@@ -119,23 +134,14 @@ class Tape:
     def backward(self) -> None:
         """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would."""
         vals = self._values
-        n = len(vals)
-        grads = np.zeros(n)
+        grads = np.zeros(len(vals))
         grads[self._root] = 1.0
         with np.errstate(all="ignore"):
             for op, outs, cols in reversed(self._groups):
-                g = grads[outs]
-                if op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
-                    contrib = np.broadcast_to(g, cols.shape)
+                if type(cols) is _Grid:
+                    cols.backward(op, vals, outs, grads)
                 else:
-                    args = vals[cols]
-                    contrib = np.empty(cols.shape)
-                    for j, d in enumerate(op.derivative(*args, vals[outs])):
-                        contrib[j] = d
-                    contrib *= g
-                    if not np.isfinite(contrib).all():
-                        contrib = self._checked(op, args, g, contrib)
-                grads += np.bincount(cols.ravel(), contrib.ravel(), minlength=n)
+                    _backward_group(op, outs, cols, vals, grads)
         for leaf, gr in zip(self.leaves, grads[self._leaf_idx].tolist()):
             leaf.grad += gr
 
@@ -158,6 +164,101 @@ class Tape:
             raise DomainError(f"derivative of {op.describe([float(a) for a in args[:, k]])}: "
                               "not a finite number here")
         return contrib
+
+
+def _backward_group(op: object, outs: np.ndarray, cols: np.ndarray, vals: np.ndarray, grads: np.ndarray) -> None:
+    """grads[operand] += grads[node] · ∂node/∂operand for every node of one group (op's own derivative rule)."""
+    g = grads[outs]
+    if op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
+        contrib = np.broadcast_to(g, cols.shape)
+    else:
+        assert isinstance(op, Op)
+        args = vals[cols]
+        contrib = np.empty(cols.shape)
+        for j, d in enumerate(op.derivative(*args, vals[outs])):
+            contrib[j] = d
+        contrib *= g
+        if not np.isfinite(contrib).all():
+            contrib = Tape._checked(op, args, g, contrib)
+    grads += np.bincount(cols.ravel(), contrib.ravel(), minlength=len(grads))
+
+
+class _Grid:
+    """A group that is a layer over a batch: node (s, u) has per-sample operands (rows indexed by s only, e.g.
+    the activations a) and shared operands (indexed by u only, e.g. a neuron's w and b).
+
+    Forward evaluates the op once on (S, 1) and (1, U) arrays, broadcast to (S, U). Backward evaluates the op's
+    own derivative the same way and contracts it with the gradients G (S, U): a derivative that depends on s
+    only (∂z/∂w = a) gives a matrix product Gᵀ·D for the shared operands, one that depends on u only
+    (∂z/∂a = w) gives G·D for the per-sample ones; anything else is multiplied and summed element-wise.
+    """
+
+    __slots__ = ("shape", "order", "operands", "shared")
+
+    def __init__(self, shape: tuple[int, int], order: np.ndarray, operands: list[np.ndarray],
+                 shared: list[bool]) -> None:
+        self.shape, self.order, self.operands, self.shared = shape, order, operands, shared
+
+    def backward(self, op: Op, vals: np.ndarray, outs: np.ndarray, grads: np.ndarray) -> None:
+        G = grads[outs]
+        args = [vals[ix] for ix in self.operands]
+        partials = op.derivative(*args, vals[outs])
+        n_s, n_u = self.shape
+        by_sample: list[np.ndarray] = []  # derivatives of shared operands that depend on the sample only
+        by_unit: list[np.ndarray] = []  # derivatives of per-sample operands that depend on the unit only
+        idx_s: list[np.ndarray] = []
+        idx_u: list[np.ndarray] = []
+        pieces: list[np.ndarray] = []
+        where: list[np.ndarray] = []
+        for d, ix, shared in zip(partials, self.operands, self.shared):
+            d = np.asarray(d, dtype=float)
+            if shared and d.shape == (n_s, 1):
+                by_sample.append(d[:, 0])
+                idx_s.append(ix[0])
+            elif not shared and d.shape == (1, n_u):
+                by_unit.append(d[0])
+                idx_u.append(ix[:, 0])
+            else:
+                pieces.append((G * d).sum(axis=0 if shared else 1))
+                where.append(ix.ravel())
+        if by_sample:  # Σ_s G[s, u]·d_j[s]  for every shared operand j: one matrix product
+            pieces.append((G.T @ np.stack(by_sample, axis=1)).T.ravel())
+            where.append(np.concatenate(idx_s))
+        if by_unit:  # Σ_u G[s, u]·d_j[u]  for every per-sample operand j
+            pieces.append((G @ np.stack(by_unit, axis=1)).T.ravel())
+            where.append(np.concatenate(idx_u))
+        contrib = np.concatenate(pieces)
+        if not np.isfinite(contrib).all():  # redo element by element, which skips zero gradients like backward()
+            flat = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operands])
+            _backward_group(op, outs.ravel(), flat, vals, grads)
+            return
+        grads += np.bincount(np.concatenate(where), contrib, minlength=len(grads))
+
+
+def _as_grid(cols: np.ndarray) -> _Grid | None:
+    """Factor a group's operand rows into per-sample and shared ones, if node k ↔ (sample, unit) is a grid."""
+    labels = [np.unique(row, return_inverse=True) for row in cols]
+    k = cols.shape[1]
+
+    def same_partition(x: np.ndarray, y: np.ndarray) -> bool:
+        return len(np.unique(x * k + y)) == len(np.unique(x)) == len(np.unique(y))
+
+    first = labels[0][1]
+    shared = [same_partition(first, inv) for _, inv in labels]
+    other = [j for j, sh in enumerate(shared) if not sh]
+    if not other:
+        return None
+    second = labels[other[0]][1]
+    if not all(same_partition(second, labels[j][1]) for j in other):
+        return None
+    n_u, n_s = len(np.unique(first)), len(np.unique(second))
+    if n_u * n_s != k or len(np.unique(second * k + first)) != k:
+        return None
+    order = np.lexsort((first, second))  # sample-major: node (s, u) at s * U + u
+    sorted_cols = cols[:, order]
+    operands = [sorted_cols[j, :n_u].reshape(1, n_u) if sh else sorted_cols[j, ::n_u].reshape(n_s, 1)
+                for j, sh in enumerate(shared)]
+    return _Grid((n_s, n_u), order, operands, shared)
 
 
 __all__ = ["Tape"]

@@ -51,7 +51,7 @@ def build_ours_from(X, y, params):
     """The workload's loss graph, built by a small MLP over the fused weighted_sum node."""
     losses = []
     for xi, yi in zip(X.tolist(), y.tolist()):
-        a = xi
+        a = [Value(v) for v in xi]  # inputs as leaves, shared by the first layer's neurons
         for k, layer in enumerate(params):
             z = [weighted_sum(ws, a, b) for ws, b in layer]
             a = [zi.relu() for zi in z] if k < len(params) - 1 else z
