@@ -4,7 +4,7 @@
 ``grad(..., create_graph=True)`` gives derivatives that can be differentiated again.
 """
 
-from . import data, losses, optim, train
+from . import data, losses, optim, train, viz  # viz also lets a notebook show a Value as its graph
 from .engine import (
     BUILTIN_OPS,
     DomainError,
@@ -25,6 +25,7 @@ from .engine import (
 )
 from .nn import MLP, Layer, Neuron
 from .train import fit
+from .viz import animate_backward, draw_graph, draw_network, explain, render
 
 __version__ = "0.1.0"
 
@@ -32,4 +33,5 @@ __all__ = [
     "BUILTIN_OPS", "DomainError", "Op", "Value", "define_op", "exp", "grad", "log", "relu", "sigmoid", "sqrt",
     "step", "tanh", "topological_order", "weighted_sum", "zero_grad", "__version__",
     "Neuron", "Layer", "MLP", "fit", "data", "losses", "optim", "train",
+    "viz", "draw_graph", "draw_network", "animate_backward", "explain", "render",
 ]

@@ -21,6 +21,7 @@ Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 _isfinite = math.isfinite
+svg_display: Any = None  # set by autograd_nn.viz: Value -> SVG text, for notebooks (see Value._repr_svg_)
 
 
 def as_float(x: Any, what: str) -> float:
@@ -83,6 +84,11 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={_short(self.data)}, grad={_short(self.grad)}{label})"
+
+    def _repr_svg_(self) -> str | None:
+        # Jupyter shows a Value as its graph. The engine cannot import viz (layering), so autograd_nn.viz
+        # registers the drawing function in svg_display when imported; None means "no SVG form".
+        return None if svg_display is None else svg_display(self)
 
     # -- arithmetic: each method only chooses the op (see ops.py) ----------------------------------------
     def __add__(self, other: Operand) -> Value:

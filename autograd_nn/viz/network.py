@@ -1,0 +1,90 @@
+"""draw_network: an MLP as layers of neurons (input, hidden, output columns), one edge per weight.
+
+Edges are coloured by the weight's sign and drawn thicker for a larger |w|; each is labelled with w and, when
+gradients are present, ∂C/∂w. A neuron shows its activation name and bias (and its activation value a when
+inputs are given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .graph import Graph, fmt
+
+POSITIVE = "#1f77b4"  # w > 0
+NEGATIVE = "#d62728"  # w < 0
+MAX_LABELLED_EDGES = 40  # beyond this many weights, edge labels would cover the picture
+
+
+def _check_mlp(mlp: Any) -> None:
+    try:
+        layers = mlp.layers
+        _ = mlp.nin, [(n.w, n.b, n.activation) for layer in layers for n in layer.neurons]
+    except AttributeError as exc:
+        raise TypeError(f"draw_network: expected an autograd_nn.nn.MLP (with .nin and .layers of neurons "
+                        f"with .w, .b, .activation), got {type(mlp).__name__} ({exc})") from None
+
+
+def _keep_order(col: Any, names: list[str]) -> None:
+    # Invisible edges inside a rank keep neuron 1 above neuron 2 …, instead of Graphviz's crossing-driven order.
+    for a, b in zip(names, names[1:]):
+        col.edge(a, b, style="invis")
+
+
+def draw_network(mlp: Any, inputs: Sequence[float] | None = None, *, edge_labels: bool | None = None,
+                 rankdir: str = "LR") -> Graph:
+    """The network diagram of ``mlp``; ``inputs`` (one row) adds each neuron's activation a to its node.
+
+    ``edge_labels`` None labels the edges only when there are at most MAX_LABELLED_EDGES weights.
+    """
+    _check_mlp(mlp)
+    activations: list[list[float]] = []
+    if inputs is not None:
+        row = [float(v) for v in inputs]
+        if len(row) != mlp.nin:
+            raise ValueError(f"draw_network: inputs must have {mlp.nin} numbers (the MLP's nin), got {len(row)}")
+        activations.append(row)
+        for layer in mlp.layers:
+            row = [float(n(row).data) for n in layer.neurons]
+            activations.append(row)
+    weights = [w for layer in mlp.layers for n in layer.neurons for w in n.w]
+    biggest = max((abs(w.data) for w in weights), default=1.0) or 1.0
+    has_grads = any(p.grad != 0.0 for layer in mlp.layers for n in layer.neurons for p in (*n.w, n.b))
+    if edge_labels is None:
+        edge_labels = len(weights) <= MAX_LABELLED_EDGES
+
+    g = Graph("network", graph_attr={"rankdir": rankdir, "ranksep": "1.6" if edge_labels else "1.0",
+                                     "nodesep": "0.3", "splines": "line"},
+              node_attr={"fontname": "Helvetica", "fontsize": "10"},
+              edge_attr={"fontname": "Helvetica", "fontsize": "8", "arrowsize": "0.5"})
+    columns: list[list[str]] = [[f"x{i}" for i in range(mlp.nin)]]
+    with g.subgraph(name="layer0") as col:
+        col.attr(rank="same")
+        for i, name in enumerate(columns[0]):
+            value = f"\\n{fmt(activations[0][i])}" if activations else ""
+            col.node(name, f"x{i + 1}{value}", shape="box", style="rounded")
+        _keep_order(col, columns[0])
+    last = len(mlp.layers) - 1
+    for k, layer in enumerate(mlp.layers, start=1):
+        kind = "output" if k - 1 == last else f"hidden {k}"
+        names = [f"L{k}n{j}" for j in range(len(layer.neurons))]
+        with g.subgraph(name=f"layer{k}") as col:
+            col.attr(rank="same")
+            for j, (name, neuron) in enumerate(zip(names, layer.neurons)):
+                lines = [f"{kind} {j + 1}", neuron.activation, f"b = {fmt(neuron.b.data)}"]
+                if activations:
+                    lines.append(f"a = {fmt(activations[k][j])}")
+                col.node(name, "\\n".join(lines), shape="ellipse", margin="0.05")
+            _keep_order(col, names)
+        for name, neuron in zip(names, layer.neurons):
+            for src, w in zip(columns[-1], neuron.w):
+                label = ""
+                if edge_labels:
+                    label = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
+                width = 0.4 + 3.6 * abs(w.data) / biggest
+                color = POSITIVE if w.data >= 0 else NEGATIVE
+                g.edge(src, name, label=label, color=color, fontcolor=color, penwidth=f"{width:.2f}")
+        columns.append(names)
+    g.node("key", f"blue: w > 0    red: w < 0    thicker = larger |w| (largest {fmt(biggest)})", shape="plaintext")
+    return g

@@ -1,0 +1,80 @@
+"""render: DOT to SVG, PNG or PDF with the system `dot` when it is on PATH, else the `graphviz-pure` command.
+
+graphviz-pure (a PyPI dependency) is a dot-compatible renderer, so a machine without system Graphviz renders
+too; when neither can be run, RenderError says what to install.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import graphviz
+
+from ..engine import Value
+
+FORMATS = ("svg", "png", "pdf")
+INSTALL_HINT = "install Graphviz (e.g. `apt-get install graphviz`) or the PyPI package graphviz-pure"
+
+
+class RenderError(RuntimeError):
+    """No Graphviz renderer could be run, or the one that ran failed."""
+
+
+def renderer(force_pure: bool = False) -> str:
+    """The renderer command: the system `dot` on PATH, else `graphviz-pure` (on PATH or beside this Python)."""
+    dot = None if force_pure else shutil.which("dot")
+    if dot:
+        return dot
+    pure = shutil.which("graphviz-pure")
+    if pure:
+        return pure
+    beside = Path(sys.executable).with_name("graphviz-pure" + (".exe" if os.name == "nt" else ""))
+    if beside.exists():
+        return str(beside)
+    raise RenderError(f"render: neither the `dot` command nor `graphviz-pure` was found; {INSTALL_HINT}")
+
+
+def render_source(source: str, format: str = "svg", force_pure: bool = False) -> bytes:
+    """Run the renderer on DOT text and return the picture's bytes."""
+    if format not in FORMATS:
+        raise ValueError(f"render: format must be one of {FORMATS}, got {format!r}")
+    cmd = [renderer(force_pure), f"-T{format}"]
+    try:
+        done = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RenderError(f"render: could not run {cmd[0]} ({exc}); {INSTALL_HINT}") from None
+    if done.returncode != 0 or not done.stdout:
+        err = done.stderr.decode("utf-8", errors="replace").strip()[:500]
+        raise RenderError(f"render: {Path(cmd[0]).name} -T{format} failed (exit {done.returncode}): {err}")
+    return done.stdout
+
+
+def _as_graph(graph_or_value: graphviz.Digraph | graphviz.Graph | Value) -> graphviz.Digraph | graphviz.Graph:
+    if isinstance(graph_or_value, Value):
+        from .graph import draw_graph
+
+        return draw_graph(graph_or_value)
+    if isinstance(graph_or_value, (graphviz.Digraph, graphviz.Graph)):
+        return graph_or_value
+    raise TypeError(f"render: expected a Value or a graphviz graph, got {type(graph_or_value).__name__}")
+
+
+def svg_text(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, force_pure: bool = False) -> str:
+    """The picture as SVG text (what a notebook displays)."""
+    return render_source(_as_graph(graph_or_value).source, "svg", force_pure).decode("utf-8")
+
+
+def render(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, path: str | Path, format: str = "svg",
+           force_pure: bool = False) -> Path:
+    """Write the picture of a graph (or of a Value's computation graph) to path; returns the path.
+
+    ``force_pure=True`` uses graphviz-pure even when a system `dot` exists (tests use it).
+    """
+    data = render_source(_as_graph(graph_or_value).source, format, force_pure)
+    path = Path(path)
+    path.write_bytes(data)
+    return path
