@@ -1,0 +1,91 @@
+"""explain: the chain rule written out, checked on seed 002's worked example and on random expressions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from viz_helpers import fresh
+
+from autograd_nn import Value, sigmoid, weighted_sum
+from autograd_nn.testing.strategies import expressions
+from autograd_nn.viz import explain
+
+
+def seed_002() -> tuple[Value, Value]:
+    """The documents' output neuron: out = σ(net) = 0.79, target 1, E = ½(target − out)², input 0.92 on w₁."""
+    w1, w2 = Value(0.3, label="w1"), Value(-0.4, label="w2")
+    b = Value(0.0, label="b")
+    y2 = 0.5
+    b.data = math.log(0.79 / 0.21) - w1.data * 0.92 - w2.data * y2  # so that σ(net) = 0.79 exactly
+    net = weighted_sum([w1, w2], [0.92, y2], b)
+    net.label = "net"
+    out = sigmoid(net)
+    out.label = "out"
+    error = 0.5 * (1.0 - out) ** 2
+    error.label = "E"
+    error.backward()
+    return error, w1
+
+
+def test_seed_002_three_factors_and_product() -> None:
+    error, w1 = seed_002()
+    e = explain(error, w1)
+    assert str(e) == "∂E/∂w1 = ∂E/∂out · ∂out/∂net · ∂net/∂w1 = (-0.21)(0.1659)(0.92) = -0.03205"
+    assert [f[:2] for f in e.paths[0]] == [("E", "out"), ("out", "net"), ("net", "w1")]
+    assert [round(f[2], 4) for f in e.paths[0]] == [-0.21, 0.1659, 0.92]
+    assert e.total == pytest.approx(-0.21 * 0.1659 * 0.92) == pytest.approx(w1.grad)
+    assert r"\frac{\partial E}{\partial out} \cdot \frac{\partial out}{\partial net}" in e.latex()
+    assert e._repr_latex_().startswith("$$") and e._repr_latex_().endswith("$$")
+
+
+def test_unfolded_shows_one_factor_per_op() -> None:
+    error, w1 = seed_002()
+    e = explain(error, w1, fold_unlabelled=False)
+    assert len(e.paths[0]) == 5  # E = 0.5·u, u = d², d = 1 − out, out = σ(net), net
+    assert e.total == pytest.approx(w1.grad)
+
+
+def count_paths(node: Value, w: Value) -> int:
+    return 1 if node is w else sum(count_paths(p, w) for p in node.parents)
+
+
+@given(expressions(max_depth=3, max_leaves=3))
+def test_total_equals_grad_on_random_expressions(expr) -> None:  # noqa: ANN001
+    out, xs = fresh(expr)
+    for w in xs:
+        e = explain(out, w)
+        assert e.total == pytest.approx(w.grad, rel=1e-9, abs=1e-12)
+        assert e.n_paths == count_paths(out, w)
+        for path in e.paths:  # each written-out path is a chain from the root down to w
+            assert path[-1][1] == w.label
+        shown = sum(path_product(p) for p in e.paths)
+        if e.n_paths == len(e.paths):
+            assert shown == pytest.approx(w.grad, rel=1e-9, abs=1e-12)
+
+
+def path_product(path) -> float:  # noqa: ANN001
+    return math.prod(v for _, _, v in path)
+
+
+def test_many_paths_are_summarised_with_a_count() -> None:
+    x = Value(0.1, label="x")
+    t = x
+    for _ in range(30):
+        t = t * t + t * 0.5
+    t.backward()
+    e = explain(t, x)
+    text = str(e)
+    assert e.n_paths == 3 ** 30  # t_k = t·t + t·0.5 reaches t_(k-1) three ways
+    assert f"{e.n_paths} in all" in text and "more paths not written out" in text
+    assert len(text.splitlines()) <= 10
+    assert e.total == pytest.approx(x.grad)
+    assert "more paths" in e.latex()
+
+
+def test_no_dependence_and_bad_arguments() -> None:
+    x, y = Value(1.0, label="x"), Value(2.0, label="y")
+    assert "does not depend" in str(explain(y * 3, x)) and explain(y * 3, x).total == 0.0
+    with pytest.raises(TypeError, match="must be Values"):
+        explain(x, 1.0)  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""Rendering: SVG through graphviz-pure (no system Graphviz needed), parsed back; errors; notebook display."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from autograd_nn import MLP, Value
+from autograd_nn.viz import RenderError, draw_graph, draw_network, render
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts(path) -> list[str]:  # noqa: ANN001
+    root = ET.parse(path).getroot()
+    assert root.tag == SVG + "svg"
+    return ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+
+
+def test_graph_renders_to_svg_with_graphviz_pure(tmp_path) -> None:  # noqa: ANN001
+    x, y = Value(2.0, label="x"), Value(-3.0, label="y")
+    z = x * y
+    z.backward()
+    texts = svg_texts(render(draw_graph(z, highlight=x), tmp_path / "g.svg", force_pure=True))
+    for expected in ("x", "data 2", "grad -3", "data -6", "grad 1", "*", "-3"):
+        assert expected in texts
+    assert any(t.startswith("∂root/∂x") for t in texts)
+
+
+def test_network_renders_to_png_with_graphviz_pure(tmp_path) -> None:  # noqa: ANN001
+    data = render(draw_network(MLP(2, [2, 1], seed=0)), tmp_path / "n.png", format="png", force_pure=True)
+    assert data.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_value_renders_directly(tmp_path) -> None:  # noqa: ANN001
+    v = Value(1.5, label="v") * 2
+    assert "data 3" in svg_texts(render(v, tmp_path / "v.svg", force_pure=True))
+
+
+def test_clear_error_when_no_renderer(monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(RenderError, match="install Graphviz.*graphviz-pure"):
+        render(Value(1.0), tmp_path / "x.svg")
+
+
+def test_bad_format_and_target(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="format must be one of"):
+        render(Value(1.0), tmp_path / "x.gif", format="gif")
+    with pytest.raises(TypeError, match="expected a Value or a graphviz graph"):
+        render("digraph {}", tmp_path / "x.svg")  # type: ignore[arg-type]
+
+
+def test_notebook_display_of_value_and_graph() -> None:
+    v = Value(2.0, label="v") * 3
+    svg = v._repr_svg_()
+    assert svg is not None and "data 6" in "".join(ET.fromstring(svg.encode()).itertext())
+    bundle = draw_graph(v)._repr_mimebundle_()
+    assert "data 6" in "".join(ET.fromstring(bundle["image/svg+xml"].encode()).itertext())
