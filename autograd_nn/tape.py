@@ -193,46 +193,41 @@ class _Grid:
     (∂z/∂a = w) gives G·D for the per-sample ones; anything else is multiplied and summed element-wise.
     """
 
-    __slots__ = ("shape", "order", "operands", "shared")
+    __slots__ = ("shape", "order", "operands", "shared", "plan")
 
     def __init__(self, shape: tuple[int, int], order: np.ndarray, operands: list[np.ndarray],
                  shared: list[bool]) -> None:
         self.shape, self.order, self.operands, self.shared = shape, order, operands, shared
+        self.plan: tuple | None = None  # how to contract each derivative, worked out on the first backward
 
     def backward(self, op: Op, vals: np.ndarray, outs: np.ndarray, grads: np.ndarray) -> None:
         G = grads[outs]
-        args = [vals[ix] for ix in self.operands]
-        partials = op.derivative(*args, vals[outs])
-        n_s, n_u = self.shape
-        by_sample: list[np.ndarray] = []  # derivatives of shared operands that depend on the sample only
-        by_unit: list[np.ndarray] = []  # derivatives of per-sample operands that depend on the unit only
-        idx_s: list[np.ndarray] = []
-        idx_u: list[np.ndarray] = []
-        pieces: list[np.ndarray] = []
-        where: list[np.ndarray] = []
-        for d, ix, shared in zip(partials, self.operands, self.shared):
-            d = np.asarray(d, dtype=float)
-            if shared and d.shape == (n_s, 1):
-                by_sample.append(d[:, 0])
-                idx_s.append(ix[0])
-            elif not shared and d.shape == (1, n_u):
-                by_unit.append(d[0])
-                idx_u.append(ix[:, 0])
-            else:
-                pieces.append((G * d).sum(axis=0 if shared else 1))
-                where.append(ix.ravel())
-        if by_sample:  # Σ_s G[s, u]·d_j[s]  for every shared operand j: one matrix product
-            pieces.append((G.T @ np.stack(by_sample, axis=1)).T.ravel())
-            where.append(np.concatenate(idx_s))
-        if by_unit:  # Σ_u G[s, u]·d_j[u]  for every per-sample operand j
-            pieces.append((G @ np.stack(by_unit, axis=1)).T.ravel())
-            where.append(np.concatenate(idx_u))
+        partials = op.derivative(*[vals[ix] for ix in self.operands], vals[outs])
+        shapes = [np.shape(d) for d in partials]
+        if self.plan is None or self.plan[0] != shapes:
+            self.plan = (shapes, *self._make_plan(shapes))
+        _, by_sample, by_unit, other, where = self.plan
+        pieces = []
+        if by_sample:  # Σ_s G[s, u]·d_j[s]  for every shared operand j whose derivative depends on s only
+            pieces.append((G.T @ np.hstack([partials[j] for j in by_sample])).T.ravel())
+        if by_unit:  # Σ_u G[s, u]·d_j[u]  for every per-sample operand j whose derivative depends on u only
+            pieces.append((np.vstack([partials[j] for j in by_unit]) @ G.T).ravel())
+        for j in other:
+            pieces.append((G * partials[j]).sum(axis=0 if self.shared[j] else 1).ravel())
         contrib = np.concatenate(pieces)
         if not np.isfinite(contrib).all():  # redo element by element, which skips zero gradients like backward()
             flat = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operands])
             _backward_group(op, outs.ravel(), flat, vals, grads)
             return
-        grads += np.bincount(np.concatenate(where), contrib, minlength=len(grads))
+        grads += np.bincount(where, contrib, minlength=len(grads))
+
+    def _make_plan(self, shapes: list[tuple[int, ...]]) -> tuple[list[int], list[int], list[int], np.ndarray]:
+        n_s, n_u = self.shape
+        by_sample = [j for j, sh in enumerate(self.shared) if sh and shapes[j] == (n_s, 1)]
+        by_unit = [j for j, sh in enumerate(self.shared) if not sh and shapes[j] == (1, n_u)]
+        other = [j for j in range(len(shapes)) if j not in by_sample and j not in by_unit]
+        where = np.concatenate([self.operands[j].ravel() for j in by_sample + by_unit + other])
+        return by_sample, by_unit, other, where
 
 
 def _as_grid(cols: np.ndarray) -> _Grid | None:
