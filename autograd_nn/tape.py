@@ -18,6 +18,7 @@ changed, and ``forward()`` raises if the number of leaves given differs from the
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Tape:
         order = topological_order(root)
         self.root = root
         self.n_nodes = len(order)
-        index = {id(node): i for i, node in enumerate(order)}
+        self._index = index = {id(node): i for i, node in enumerate(order)}
         uses = [0] * len(order)
         for node in order:
             for p in node._prev:
@@ -94,6 +95,13 @@ class Tape:
             else:  # a layer over a batch: see _Grid
                 self._groups.append((op, outs_arr[grid.order].reshape(grid.shape), grid))
         self._values = np.array([node.data for node in order], dtype=float)
+
+    def value(self, node: Value) -> float:
+        """A recorded node's value as of the last ``forward()`` (the Values' own .data are not rewritten)."""
+        i = self._index.get(id(node))
+        if i is None:
+            raise KeyError(f"Tape.value: {node!r} is not part of the recorded graph")
+        return float(self._values[i])
 
     def check(self) -> None:
         """Raise ValueError if the graph under root no longer has the recorded number of nodes and leaves."""
@@ -256,4 +264,45 @@ def _as_grid(cols: np.ndarray) -> _Grid | None:
     return _Grid((n_s, n_u), order, operands, shared)
 
 
-__all__ = ["Tape"]
+class TapeBackend:
+    """A ``fit(..., backend=TapeBackend())`` backend: records the batch loss once, then replays it with a Tape.
+
+    The tape is rebuilt whenever the batch's shape or labels change (labels are constants inside the graph);
+    for full-batch training it is recorded once, on the first epoch.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._tape: Tape | None = None
+        self._inputs: list[Value] = []
+        self._outs: list[Any] = []
+
+    def __call__(self, model: Any, batch: Any) -> tuple[float, int]:
+        from .engine import weighted_sum  # noqa: PLC0415 (local: only needed here)
+        from .losses import mean_loss  # noqa: PLC0415
+
+        key = (id(model), batch.X.shape, np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
+        if key != self._key:
+            rows = [[Value(float(v)) for v in x] for x in batch.X]
+            outs = [model(row) for row in rows]
+            total = mean_loss([batch.loss(o, batch.target(t)) for o, t in zip(outs, batch.y)])
+            if batch.l2:
+                ps = model.parameters()
+                total = total + batch.l2 * weighted_sum(ps, ps)
+            self._key, self._tape, self._outs = key, Tape(total), outs
+            self._inputs = [v for row in rows for v in row]
+        tape = self._tape
+        assert tape is not None
+        for v, x in zip(self._inputs, batch.X.ravel().tolist()):
+            v.data = x
+        loss = tape.forward()
+        tape.backward()
+        correct = 0
+        if batch.predict is not None:
+            for o, t in zip(self._outs, batch.y):
+                shown = [Value(tape.value(v)) for v in o] if isinstance(o, list) else Value(tape.value(o))
+                correct += batch.predict(shown) == int(t)
+        return loss, correct
+
+
+__all__ = ["Tape", "TapeBackend"]

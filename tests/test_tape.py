@@ -139,3 +139,38 @@ def test_changed_graph_is_detected_by_check():
 def test_root_must_be_a_value():
     with pytest.raises(TypeError, match="root must be a Value"):
         Tape(1.0)
+
+
+def test_fit_with_tape_backend_matches_plain_fit():
+    from autograd_nn.data import moons
+    from autograd_nn.nn import MLP
+    from autograd_nn.tape import TapeBackend
+    from autograd_nn.train import fit
+
+    X, y = moons(40, 0.1, seed=0)
+    runs = []
+    for backend in ({}, {"backend": TapeBackend()}):
+        model = MLP(2, [6, 1], activation="relu", seed=2)
+        history = fit(model, X, y, epochs=5, lr=0.05, l2=1e-3, progress=False, **backend)
+        runs.append((history.loss, history.accuracy, [p.data for p in model.parameters()]))
+    (loss_a, acc_a, p_a), (loss_b, acc_b, p_b) = runs
+    assert acc_a == acc_b
+    assert all(close(a, b) for a, b in zip(loss_a + p_a, loss_b + p_b))
+    assert loss_a[-1] < loss_a[0]
+
+
+def test_weighted_sum_node_passes_gradcheck():
+    from autograd_nn.testing import gradcheck
+
+    assert gradcheck(lambda *v: weighted_sum(v[:3], v[3:6], v[6]).tanh(), [0.3, -0.2, 0.5, 1.1, -0.7, 0.4, 0.1])
+
+
+def test_tape_value_reads_a_recorded_node():
+    x = Value(1.0)
+    h = x * 2
+    tape = Tape(h + 1)
+    x.data = 3.0
+    tape.forward()
+    assert tape.value(h) == 6.0
+    with pytest.raises(KeyError, match="not part of the recorded graph"):
+        tape.value(Value(0.0))
