@@ -24,6 +24,7 @@ from .optim import SGD, Optimizer
 LOSSES: dict[str, tuple[Callable[..., Any], Callable[[Any], Any], Callable[[Any], int]]] = {
     "hinge": (L.hinge, lambda y: 2 * int(y) - 1, lambda out: int(_data(out) > 0)),
     "bce": (lambda out, y: L.binary_cross_entropy(out, y, from_logits=True), float, lambda out: int(_data(out) > 0)),
+    "binary_cross_entropy": (L.binary_cross_entropy, float, lambda out: int(_data(out) > 0.5)),  # sigmoid output
     "squared_error": (L.squared_error, lambda y: y, lambda out: _argmax_or_threshold(out, 0.5)),
     "mse": (L.mse, lambda y: y, lambda out: _argmax_or_threshold(out, 0.5)),
     "cross_entropy": (L.softmax_cross_entropy, int, lambda out: _argmax_or_threshold(out, 0.0)),
@@ -108,7 +109,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge",
         seed: int | None = 0, backend: Backend = value_backend) -> History:
     """Train `model` on rows X with labels y; return a History (loss, accuracy, lr per epoch).
 
-    loss: "hinge" (0/1 labels mapped to ±1, linear output score), "bce" (from logits), "squared_error", "mse",
+    loss: "hinge" (0/1 labels mapped to ±1, linear output score), "bce" (from logits), "binary_cross_entropy"
+    (on a sigmoid output's probabilities), "squared_error", "mse",
     "cross_entropy" (softmax over the outputs, integer labels), or a callable loss(output, label).
     optimizer: defaults to SGD(model.parameters(), lr). batch_size None is full batch (one step per epoch);
     otherwise rows are shuffled each epoch with `seed`. lr_schedule(k) sets the learning rate before step k
