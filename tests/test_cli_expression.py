@@ -62,3 +62,14 @@ def test_assignments():
                           ("x=nan", "finite"), ("x=inf", "finite")]:
         with pytest.raises(ExpressionError, match=fragment):
             parse_assignments([bad])
+
+
+def test_label_nodes_names_intermediate_values_by_their_sub_expression():
+    expr = parse_expression("tanh(w*x + b) + -w")
+    w, x, b = Value(2.0, label="w"), Value(3.0, label="x"), Value(1.0, label="b")
+    out = expr.build({"w": w, "x": x, "b": b}, label_nodes=True)
+    tanh_node, neg_node = out.parents
+    assert tanh_node.label == "tanh(w * x + b)" and neg_node.label == "(-w)"
+    assert [p.label for p in tanh_node.parents[0].parents] == ["(w * x)", "b"]
+    assert (w.label, x.label, b.label) == ("w", "x", "b")  # leaves keep their names
+    assert parse_expression("w*x").build({"w": w, "x": x}).label == ""  # off by default

@@ -10,10 +10,12 @@ import math
 import os
 from pathlib import Path
 
+from ..train import LOSSES as _FIT_LOSSES
+
 DATASETS = ("moons", "circles", "xor", "spiral", "blobs")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
-LOSSES = ("hinge", "mse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam")
+LOSSES = tuple(_FIT_LOSSES)  # the names fit() knows
 
 
 class UsageError(Exception):

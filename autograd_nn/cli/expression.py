@@ -36,13 +36,17 @@ class Expression:
     tree: ast.Expression
     variables: tuple[str, ...]
 
-    def build(self, values: Mapping[str, Value]) -> Value:
-        """Evaluate the expression on Values (one per variable), recording the computation graph."""
+    def build(self, values: Mapping[str, Value], label_nodes: bool = False) -> Value:
+        """Evaluate the expression on Values (one per variable), recording the computation graph.
+
+        ``label_nodes`` labels each intermediate Value with its sub-expression (e.g. "(w * x)"), when short,
+        so pictures and derivations name the nodes the way the user wrote them.
+        """
         missing = [name for name in self.variables if name not in values]
         if missing:
             raise ExpressionError(f"no value given for {', '.join(missing)}: add "
                                   + " ".join(f"{name}=NUMBER" for name in missing))
-        result = _evaluate(self.tree.body, values, self.text)
+        result = _evaluate(self.tree.body, values, label_nodes)
         if not isinstance(result, Value):
             raise ExpressionError(f"{self.text!r} uses no variable: there is nothing to differentiate")
         return result
@@ -95,18 +99,33 @@ def _check(node: ast.AST, text: str, variables: list[str]) -> None:
         raise ExpressionError(f"not allowed in an expression: {ast.unparse(node)!r}{_where(node, text)}")
 
 
-def _evaluate(node: ast.AST, values: Mapping[str, Value], text: str) -> Value | float:
+MAX_LABEL = 24  # longer sub-expressions stay unlabelled: a picture's record would get too wide
+
+
+def _evaluate(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> Value | float:
+    result = _evaluate_node(node, values, label_nodes)
+    if label_nodes and isinstance(result, Value) and result.op is not None and not result.label:
+        text = ast.unparse(node)
+        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+            text = f"({text})"  # so ∂f/∂(w * x) cannot be misread
+        if len(text) <= MAX_LABEL:
+            result.label = text
+    return result
+
+
+def _evaluate_node(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> Value | float:
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_evaluate(node.left, values, text), _evaluate(node.right, values, text))
+        return _BINARY[type(node.op)](_evaluate(node.left, values, label_nodes),
+                                      _evaluate(node.right, values, label_nodes))
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values, text)
+        operand = _evaluate(node.operand, values, label_nodes)
         return -operand if isinstance(node.op, ast.USub) else operand
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # _check allowed nothing else
-    return FUNCTIONS[node.func.id](_evaluate(node.args[0], values, text))
+    return FUNCTIONS[node.func.id](_evaluate(node.args[0], values, label_nodes))
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:

@@ -10,7 +10,7 @@ from .args import UsageError, output_file
 from .expression import Expression, ExpressionError, parse_assignments, parse_expression
 
 
-def build(options: argparse.Namespace) -> tuple[Expression, dict[str, Value], Value]:
+def build(options: argparse.Namespace, label_nodes: bool = False) -> tuple[Expression, dict[str, Value], Value]:
     """Parse EXPR and NAME=VALUE, check every variable has a value (and no value is unused), build the graph."""
     expr = parse_expression(options.expr)
     numbers = parse_assignments(options.values)
@@ -19,12 +19,15 @@ def build(options: argparse.Namespace) -> tuple[Expression, dict[str, Value], Va
         raise ExpressionError(f"{', '.join(unused)} not used in {options.expr!r} "
                               f"(its variables: {', '.join(expr.variables) or 'none'})")
     leaves = {name: Value(numbers[name], label=name) for name in expr.variables if name in numbers}
-    return expr, leaves, expr.build(leaves)
+    root = expr.build(leaves, label_nodes)
+    if label_nodes:
+        root.label = "f"  # the name gradcheck's table and explain's derivation use too
+    return expr, leaves, root
 
 
 def graph(options: argparse.Namespace) -> int:
     path = output_file(options.out, (".svg", ".png"))
-    _, leaves, root = build(options)
+    _, leaves, root = build(options, label_nodes=True)
     from ..viz import draw_graph, render  # after the input checks: bad input is reported first
 
     root.backward()
@@ -69,7 +72,7 @@ def gradcheck(options: argparse.Namespace) -> int:
 
 
 def explain(options: argparse.Namespace) -> int:
-    expr, leaves, root = build(options)
+    expr, leaves, root = build(options, label_nodes=True)
     if options.wrt not in leaves:
         raise UsageError(f"--wrt {options.wrt}: not a variable of {options.expr!r} "
                          f"(its variables: {', '.join(expr.variables)})")

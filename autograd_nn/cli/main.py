@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hidden layer sizes (default: 16,16)")
     train.add_argument("--activation", choices=a.ACTIVATIONS, default="relu")
     train.add_argument("--loss", choices=a.LOSSES, default="hinge",
-                       help="hinge/mse/bce for two classes, cross_entropy for any number (default: hinge)")
+                       help="cross_entropy for any number of classes, the others for two (default: hinge)")
     train.add_argument("--optimizer", choices=a.OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=a.positive_float, default=0.05, help="learning rate (default: 0.05)")
     train.add_argument("--epochs", type=a.positive_int, default=100)
@@ -77,7 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     try:
-        options = parser.parse_args(argv)
+        options, extra = parser.parse_known_args(argv)
+        # NAME=VALUE pairs may follow options (explain "x*w" --wrt w x=2 w=3): argparse leaves them over.
+        if hasattr(options, "values") and not any(item.startswith("-") for item in extra):
+            options.values, extra = [*options.values, *extra], []
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         return COMMANDS[options.command](options)
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .args import output_dir
+from .args import UsageError, output_dir
 
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
@@ -20,6 +20,9 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
 
     X, y = getattr(data, dataset)(n=samples, seed=seed)
     classes = int(np.max(y)) + 1
+    if classes > 2 and loss != "cross_entropy":
+        raise UsageError(f"--dataset {dataset} has {classes} classes: --loss {loss} is for two classes, "
+                         "use --loss cross_entropy")
     outputs = classes if loss == "cross_entropy" else 1
     model = MLP(2, [*hidden, outputs], activation=activation, seed=seed)
     opt = optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
@@ -60,7 +63,6 @@ def _summary(history: Any) -> str:
 def train(options: argparse.Namespace) -> int:
     out = output_dir(options.out)
     if options.save and not options.save.endswith(".json"):
-        from .args import UsageError
         raise UsageError(f"--save {options.save!r}: the model file name must end in .json")
     model, X, y, history = _train(options.dataset, options.samples, options.layers, options.activation,
                                   options.loss, options.optimizer, options.lr, options.epochs, options.batch_size,
