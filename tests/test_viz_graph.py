@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -29,8 +30,9 @@ def test_product_graph_counts_and_labels() -> None:
     assert len(records(src)) == 3 and len(nodes) == 4  # x, y, z and one * node
     assert len(edges) == 3  # x -> *, y -> *, * -> z
     labels = {n["label"] for n in records(src).values()}
-    assert labels == {"{ x | data 2 | grad -3 }", "{ y | data -3 | grad 2 }", "{ z | data -6 | grad 1 }"}
-    names = {v["label"].split(" |")[0][2:]: k for k, v in records(src).items()}
+    assert labels == {"x | data 2 | grad -3", "y | data -3 | grad 2", "z | data -6 | grad 1"}
+    names = {v["label"].split(" |")[0]: k for k, v in records(src).items()}
+    assert draw_graph(z, rankdir="TB").source.count("{ x | data 2 | grad -3 }") == 1
     into_op = {s: a["label"] for s, d, a in edges if d.endswith("op")}
     assert into_op[names["x"]] == "-3"  # ∂z/∂x = y
     assert into_op[names["y"]] == "2"   # ∂z/∂y = x
@@ -156,19 +158,19 @@ def test_bad_arguments() -> None:
 
 # -- draw_network -------------------------------------------------------------------------------------------
 
-def weight_edges(src: str) -> list[dict[str, str]]:
-    return [a for _, _, a in dot_edges(src) if a.get("style") != "invis"]
+def weight_labels(src: str) -> list[str]:
+    return [n["label"] for k, n in dot_nodes(src).items() if re.fullmatch(r"L\d+n\d+w\d+", k)]
 
 
 def test_network_columns_colours_widths_and_labels() -> None:
     mlp = MLP(2, [3, 1], seed=3)
     src = draw_network(mlp).source
-    edges = weight_edges(src)
+    edges = [a for _, d, a in dot_edges(src) if a.get("arrowhead") == "none"]  # input -> label box of each weight
     weights = [w for layer in mlp.layers for n in layer.neurons for w in n.w]
     assert len(edges) == len(weights) == 9
+    assert weight_labels(src) == [f"w={w.data:.4g}" for w in weights]  # no gradient yet: no ∂C/∂w
     for e, w in zip(edges, weights):
         assert e["color"] == ("#1f77b4" if w.data >= 0 else "#d62728")
-        assert e["label"] == f"w={w.data:.4g}"  # no gradient yet: no ∂C/∂w
     widths = sorted((abs(w.data), float(e["penwidth"])) for e, w in zip(edges, weights))
     assert [p for _, p in widths] == sorted(p for _, p in widths)
     nodes = dot_nodes(src)
@@ -183,7 +185,7 @@ def test_network_shows_gradients_and_activations() -> None:
     (out * out).backward()
     src = draw_network(mlp, inputs=[1.0, -2.0]).source
     w = mlp.layers[1].neurons[0].w[1]
-    assert f"w={w.data:.4g}\\n∂C/∂w={w.grad:.4g}" in [e["label"] for e in weight_edges(src)]
+    assert dot_nodes(src)["L2n0w1"]["label"] == f"w={w.data:.4g}\\n∂C/∂w={w.grad:.4g}"
     assert f"a = {out.data:.4g}" in dot_nodes(src)["L2n0"]["label"]
 
 
@@ -195,5 +197,9 @@ def test_network_bad_inputs() -> None:
 
 
 def test_big_network_drops_edge_labels() -> None:
-    src = draw_network(MLP(2, [16, 16, 1], seed=0)).source
-    assert all(not e.get("label") for e in weight_edges(src))
+    mlp = MLP(2, [16, 16, 1], seed=0)
+    src = draw_network(mlp).source
+    assert weight_labels(src) == []
+    edges = [a for _, _, a in dot_edges(src) if a.get("style") != "invis"]
+    assert len(edges) == sum(len(n.w) for layer in mlp.layers for n in layer.neurons) and not any(
+        a.get("label") for a in edges)

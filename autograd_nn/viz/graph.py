@@ -119,7 +119,9 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         head = f"{_escape(node_label)} | " if node_label else ""
         shown = "?" if grad is None else fmt(grad)
         color = FOCUS if focused else HOT if hot else "black"
-        g.node(name, f"{{ {head}data {fmt(data)} | grad {shown} }}", shape="record", color=color,
+        # Fields stack across the rank direction: with rankdir LR a bare "x | y" is a compact vertical box.
+        fields = f"{head}data {fmt(data)} | grad {shown}"
+        g.node(name, fields if rankdir in ("LR", "RL") else f"{{ {fields} }}", shape="record", color=color,
                penwidth="2" if hot or focused else "1", fontcolor=DIM if grad is None else "black")
 
     def edge(src: str, dst: str, d: float, hot: bool) -> None:

@@ -54,8 +54,9 @@ def draw_network(mlp: Any, inputs: Sequence[float] | None = None, *, edge_labels
     if edge_labels is None:
         edge_labels = len(weights) <= MAX_LABELLED_EDGES
 
-    g = Graph("network", graph_attr={"rankdir": rankdir, "ranksep": "1.6" if edge_labels else "1.0",
-                                     "nodesep": "0.3", "splines": "line"},
+    g = Graph("network", graph_attr={"rankdir": rankdir, "ranksep": "0.9",
+                                     "nodesep": "0.3", "splines": "line",
+                                     "outputorder": "edgesfirst"},  # white boxes then hide crossing lines
               node_attr={"fontname": "Helvetica", "fontsize": "10"},
               edge_attr={"fontname": "Helvetica", "fontsize": "8", "arrowsize": "0.5"})
     columns: list[list[str]] = [[f"x{i}" for i in range(mlp.nin)]]
@@ -72,19 +73,28 @@ def draw_network(mlp: Any, inputs: Sequence[float] | None = None, *, edge_labels
         with g.subgraph(name=f"layer{k}") as col:
             col.attr(rank="same")
             for j, (name, neuron) in enumerate(zip(names, layer.neurons)):
-                lines = [f"{kind} {j + 1}", neuron.activation, f"b = {fmt(neuron.b.data)}"]
+                lines = [f"{kind}, #{j + 1}", neuron.activation, f"b = {fmt(neuron.b.data)}"]
                 if activations:
                     lines.append(f"a = {fmt(activations[k][j])}")
-                col.node(name, "\\n".join(lines), shape="ellipse", margin="0.05")
+                col.node(name, "\\n".join(lines), shape="ellipse", margin="0.05", style="filled", fillcolor="white")
             _keep_order(col, names)
         for name, neuron in zip(names, layer.neurons):
-            for src, w in zip(columns[-1], neuron.w):
-                label = ""
-                if edge_labels:
-                    label = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
-                width = 0.4 + 3.6 * abs(w.data) / biggest
+            for i, (src, w) in enumerate(zip(columns[-1], neuron.w)):
                 color = POSITIVE if w.data >= 0 else NEGATIVE
-                g.edge(src, name, label=label, color=color, fontcolor=color, penwidth=f"{width:.2f}")
+                style = {"color": color, "penwidth": f"{0.4 + 3.6 * abs(w.data) / biggest:.2f}"}
+                if not edge_labels:
+                    g.edge(src, name, **style)
+                    continue
+                # The label is a small box ON the edge (the edge runs through it), so with many crossing edges
+                # there is no doubt which weight a label belongs to, as there is with labels beside the lines.
+                text = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
+                mid = f"{name}w{i}"
+                g.node(mid, text, shape="box", style="rounded,filled", fillcolor="white", color=color,
+                       fontcolor=color, fontsize="8", margin="0.03,0.01", height="0.2", width="0.2")
+                g.edge(src, mid, arrowhead="none", **style)
+                g.edge(mid, name, **style)
         columns.append(names)
-    g.node("key", f"blue: w > 0    red: w < 0    thicker = larger |w| (largest {fmt(biggest)})", shape="plaintext")
+    # A graph label (bottom) rather than a node, so the key never sits among the edges.
+    g.attr(label=f"blue: w > 0    red: w < 0    thicker = larger |w| (largest {fmt(biggest)})", labelloc="b",
+           fontname="Helvetica", fontsize="10")
     return g
