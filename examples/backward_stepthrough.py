@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from autograd_nn import Value, sigmoid, weighted_sum
-from autograd_nn.viz import animate_backward, backward_steps
+from autograd_nn.viz import animate_backward, backward_steps, node_names
 
 
 def main() -> None:
@@ -30,12 +30,11 @@ def main() -> None:
     cost = 0.5 * (a - 1.0) ** 2
     cost.label = "C"
 
-    names = {}
-    for i, step in enumerate(backward_steps(cost)):
-        name = step.node.label or f"node {i + 1}"
-        names[step.node] = name
-        sends = ", ".join(f"{c.contribution:.4g} to {c.parent.label or 'a constant'}" for c in step.contributions)
-        print(f"step {i + 1:2d}: {name:>7} grad {step.grad:+.4g}" + (f"  sends {sends}" if sends else ""))
+    names = node_names(cost)  # a label, or v<i> for an unlabelled node (the page shows the same names)
+    for step in backward_steps(cost):
+        sends = ", ".join(f"{c.contribution:+.4g} to {names[c.parent]}" for c in step.contributions)
+        print(f"step {step.index + 1:2d}: {names[step.node]:>3} grad {step.grad:+.4g}"
+              + (f"   sends {sends}" if sends else ""))
     page = animate_backward(cost, out_dir / "backward_stepthrough.html",
                             title="backward() on C = ½(σ(w·a + b) − 1)², step by step")
     print("wrote", page, "- open it in a browser")

@@ -7,7 +7,7 @@ viz, so viz registers its drawing function with the engine's display hook.
 
 from ..engine import value as _value
 from .explain import Explanation, explain
-from .graph import Graph, GraphTooLarge, chain_total, draw_graph
+from .graph import Graph, GraphTooLarge, chain_total, draw_graph, node_names
 from .network import draw_network
 from .render import RenderError, render, svg_text
 from .steps import Contribution, Step, animate_backward, backward_steps
@@ -24,5 +24,5 @@ _value.svg_display = _value_svg
 
 __all__ = [
     "Contribution", "Explanation", "Graph", "GraphTooLarge", "RenderError", "Step", "animate_backward",
-    "backward_steps", "chain_total", "draw_graph", "draw_network", "explain", "render", "svg_text",
+    "backward_steps", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render", "svg_text",
 ]

@@ -51,6 +51,11 @@ def _escape(text: str) -> str:
     return text
 
 
+def node_names(root: Value) -> dict[Value, str]:
+    """Each node's label, or "v<i>" (its DOT name: i is its place in the topological order) when it has none."""
+    return {node: node.label or f"v{i}" for i, node in enumerate(topological_order(root))}
+
+
 def paths_to_root(root: Value, w: Value) -> set[Value]:
     """The nodes on some path from w up to root (both included; empty when root does not depend on w)."""
     on_path: set[Value] = set()
@@ -83,7 +88,8 @@ def _folded_neurons(order: list[Value]) -> set[Value]:
 
 def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value | None = None,
                rankdir: str = "LR", max_nodes: int = 250, collapse: str = "weighted_sum",
-               grads: Mapping[Value, float] | None = None, focus: Value | None = None) -> Graph:
+               grads: Mapping[Value, float] | None = None, focus: Value | None = None,
+               show_names: bool = False) -> Graph:
     """One record per Value (label, data, grad) and one node per op; each input edge carries ∂out/∂in.
 
     - ``highlight=w`` colours every path from w to root and adds a legend with Σ over paths Π ∂child/∂parent,
@@ -92,7 +98,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
       into its * and + nodes; "neurons" also folds each neuron's z into its activation, a = f(Σw·a+b), so a
       whole MLP's cost graph stays readable.
     - ``grads`` (optional) shows these grads instead of each Value's own, "?" for a missing one, and ``focus``
-      marks one node: animate_backward draws its frames this way.
+      marks one node: animate_backward draws its frames this way. ``show_names`` heads an unlabelled record
+      with its name v<i> (as node_names gives it), so that text can refer to it.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph: root must be a Value, got {type(root).__name__}")
@@ -133,7 +140,7 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
 
     for node in drawn:
         name, hot = names[node], node in on_path
-        record(name, node.label, node.data, grad_of(node), hot, node is focus)
+        record(name, node.label or (name if show_names else ""), node.data, grad_of(node), hot, node is focus)
         if node._op is None:
             continue
         op_name = name + "op"

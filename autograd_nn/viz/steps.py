@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import Value, local_derivatives, topological_order
-from .graph import draw_graph, fmt
+from .graph import draw_graph, fmt, node_names
 from .render import svg_text
 
 
@@ -35,11 +35,13 @@ class Step:
     grad: float
     contributions: tuple[Contribution, ...]
 
-    def describe(self, name: str) -> str:
-        head = f"step {self.index + 1}: {name} has grad {fmt(self.grad)}"
+    def describe(self, names: Mapping[Value, str]) -> str:
+        """The step in words, naming nodes by ``names`` (e.g. node_names(root))."""
+        head = f"step {self.index + 1}: {names[self.node]} has grad {fmt(self.grad)}"
         if not self.contributions:
             return head + " (a leaf: nothing to pass on)"
-        sends = "; ".join(f"{fmt(self.grad)} × {fmt(c.local)} = {fmt(c.contribution)}" for c in self.contributions)
+        sends = "; ".join(f"{fmt(self.grad)} × {fmt(c.local)} = {fmt(c.contribution)} to {names[c.parent]}"
+                          for c in self.contributions)
         return f"{head}; it sends grad × local derivative to each input: {sends}"
 
 
@@ -120,7 +122,7 @@ def animate_backward(root: Value, path: str | Path, *, collapse: str = "weighted
     if len(order) > max_nodes:
         raise ValueError(f"animate_backward: the graph has {len(order)} Values, more than max_nodes={max_nodes} "
                          "(one frame per node); pass a larger max_nodes or animate a smaller expression")
-    names = {n: n.label or f"n{i}" for i, n in enumerate(order)}
+    names = node_names(root)
     grads: dict[Value, float] = {}
     frames = []
     for step in backward_steps(root):
@@ -128,9 +130,9 @@ def animate_backward(root: Value, path: str | Path, *, collapse: str = "weighted
         for c in step.contributions:
             grads[c.parent] = grads.get(c.parent, 0.0) + c.contribution
         g = draw_graph(root, grads=dict(grads), focus=step.node, collapse=collapse, rankdir=rankdir,
-                       max_nodes=max_nodes)
+                       max_nodes=max_nodes, show_names=True)
         svg = _inline_svg(svg_text(g, force_pure=force_pure))
-        caption = html.escape(step.describe(names[step.node]), quote=True)
+        caption = html.escape(step.describe(names), quote=True)
         frames.append(f'<div class="frame" data-caption="{caption}" style="display:none">{svg}</div>')
     page = PAGE.format(title=html.escape(title), last=len(frames) - 1, frames="\n".join(frames))
     path = Path(path)
