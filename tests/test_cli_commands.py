@@ -71,7 +71,7 @@ def test_demo_neuron_cost_graph_highlights_the_chain(demo_run):
     out, _ = demo_run
     path = out / "neuron_cost_graph.svg"
     text = svg_text(path)
-    for label in ("C", "w1", "tanh"):
+    for label in ("C", "a - y", "a", "z", "tanh", "w1", "w2", "b", "x1", "x2", "y", "∂C/∂w1"):
         assert label in text, f"{label!r} missing from {path.name}"
 
 

@@ -35,7 +35,7 @@ def graph(options: argparse.Namespace) -> int:
     print(f"{options.expr} = {root.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  ∂/∂{name} = {leaf.grad:.6g}")
-    print(f"wrote {written or path}")
+    print(f"wrote {written}")
     return 0
 
 

@@ -79,6 +79,7 @@ def train(options: argparse.Namespace) -> int:
 
 def demo(options: argparse.Namespace) -> int:
     out = output_dir(options.out)
+    from ..engine import Value
     from ..nn import Neuron
     from ..viz import draw_graph, draw_network, render
 
@@ -87,19 +88,24 @@ def demo(options: argparse.Namespace) -> int:
                                   not options.no_progress)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, "moons")
-    written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg") or
-                   out / "network.svg")
+    written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg"))
 
-    # One neuron's cost C = (a - y)², a = tanh(w·x + b), with the chain from C down to w1 highlighted.
+    # One neuron's cost C = (a - y)², a = tanh(z), z = w·x + b, every node named, the chain C → w1 highlighted.
     neuron = Neuron(2, activation="tanh", seed=0)
-    target = 1.0 if y[0] > 0 else -1.0
-    cost = (neuron([float(v) for v in X[0]]) - target) ** 2
+    for i, w in enumerate(neuron.w, 1):
+        w.label = f"w{i}"
+    neuron.b.label = "b"
+    x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0], 1)]
+    a = neuron(x)
+    a.label, a.parents[0].label = "a", "z"
+    target = Value(1.0 if y[0] > 0 else -1.0, label="y")
+    error = a - target
+    error.label = "a - y"
+    cost = error ** 2
     cost.label = "C"
     cost.backward()
-    w1 = neuron.w[0]
-    w1.label = "w1"
-    written.append(render(draw_graph(cost, show_local_grads=True, highlight=w1), out / "neuron_cost_graph.svg")
-                   or out / "neuron_cost_graph.svg")
+    graph = draw_graph(cost, show_local_grads=True, highlight=neuron.w[0])
+    written.append(render(graph, out / "neuron_cost_graph.svg"))
     for path in written:
         print(f"wrote {path}")
     return 0
