@@ -83,6 +83,17 @@ def test_unwritable_output_directory(capsys, tmp_path):
         locked.chmod(0o700)
 
 
+@pytest.mark.parametrize("argv, expected", [
+    (["--save", "model.txt"], ["'model.txt'", ".json"]),
+    (["--dataset", "blobs"], ["blobs has 3 classes", "cross_entropy"]),
+    (["--lr", "1e9", "--loss", "mse", "--optimizer", "sgd", "--epochs", "50"], ["diverged", "smaller --lr"]),
+])
+def test_bad_training_runs(capsys, tmp_path, monkeypatch, argv, expected):
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(capsys, ["train", "--out", "out", "--no-progress", "--samples", "20", *argv], *expected)
+    assert not (tmp_path / "model.txt").exists()
+
+
 def test_output_path_that_is_a_file(capsys, tmp_path):
     blocker = tmp_path / "file.txt"
     blocker.write_text("x")

@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from .args import UsageError, output_dir
+from .args import UsageError, output_dir, output_file
 
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
            epochs: int, batch_size: int, seed: int, progress: bool) -> tuple[Any, np.ndarray, np.ndarray, Any]:
     """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history)."""
     from .. import data, optim
+    from ..engine import DomainError
     from ..nn import MLP
     from ..train import fit
 
@@ -26,8 +27,11 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
     outputs = classes if loss == "cross_entropy" else 1
     model = MLP(2, [*hidden, outputs], activation=activation, seed=seed)
     opt = optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
-    history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
-                  progress=progress, seed=seed)
+    try:
+        history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
+                      progress=progress, seed=seed)
+    except (DomainError, FloatingPointError) as exc:  # the weights blew up: say what to change
+        raise UsageError(f"training diverged ({exc}); try a smaller --lr than {lr:g}") from None
     return model, X, y, history
 
 
@@ -62,16 +66,15 @@ def _summary(history: Any) -> str:
 
 def train(options: argparse.Namespace) -> int:
     out = output_dir(options.out)
-    if options.save and not options.save.endswith(".json"):
-        raise UsageError(f"--save {options.save!r}: the model file name must end in .json")
+    save = output_file(options.save, (".json",)) if options.save else None  # checked before training
     model, X, y, history = _train(options.dataset, options.samples, options.layers, options.activation,
                                   options.loss, options.optimizer, options.lr, options.epochs, options.batch_size,
                                   options.seed, not options.no_progress)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, options.dataset)
-    if options.save:
-        model.save(options.save)
-        written.append(Path(options.save))
+    if save:
+        model.save(save)
+        written.append(save)
     for path in written:
         print(f"wrote {path}")
     return 0
