@@ -66,6 +66,12 @@ def test_explain_wrt_must_be_a_variable(capsys):
     assert_usage_error(capsys, ["explain", "x * y", "x=1", "y=2", "--wrt", "w"], "--wrt w", "x, y")
 
 
+def test_graph_of_a_huge_expression(capsys, tmp_path):
+    huge = " + ".join(f"tanh(x*{i})" for i in range(90))
+    assert_usage_error(capsys, ["graph", huge, "x=1", "--out", str(tmp_path / "g.svg")], "Values", "shorter")
+    assert not (tmp_path / "g.svg").exists()
+
+
 def test_graph_output_must_be_svg_or_png(capsys, tmp_path):
     assert_usage_error(capsys, ["graph", "x * 2", "x=1", "--out", str(tmp_path / "g.pdf")], ".svg or .png")
 

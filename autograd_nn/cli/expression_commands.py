@@ -28,10 +28,15 @@ def build(options: argparse.Namespace, label_nodes: bool = False) -> tuple[Expre
 def graph(options: argparse.Namespace) -> int:
     path = output_file(options.out, (".svg", ".png"))
     _, leaves, root = build(options, label_nodes=True)
-    from ..viz import draw_graph, render  # after the input checks: bad input is reported first
+    from ..viz import GraphTooLarge, RenderError, draw_graph, render  # after the input checks
 
     root.backward()
-    written = render(draw_graph(root, show_local_grads=True), path, format=path.suffix[1:].lower())
+    try:
+        written = render(draw_graph(root, show_local_grads=True), path, format=path.suffix[1:].lower())
+    except GraphTooLarge as exc:  # its advice names API arguments; the command line can only shorten EXPR
+        raise UsageError(f"{str(exc).split(';')[0]}: draw a shorter expression") from None
+    except RenderError as exc:
+        raise UsageError(f"could not render {str(path)!r}: {exc}") from None
     print(f"{options.expr} = {root.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  ∂/∂{name} = {leaf.grad:.6g}")
