@@ -188,7 +188,16 @@ def _backward_group(op: object, outs: np.ndarray, cols: np.ndarray, vals: np.nda
         contrib *= g
         if not np.isfinite(contrib).all():
             contrib = Tape._checked(op, args, g, contrib)
-    grads += np.bincount(cols.ravel(), contrib.ravel(), minlength=len(grads))
+    _scatter_add(grads, cols.ravel(), contrib.ravel())
+
+
+def _scatter_add(grads: np.ndarray, where: np.ndarray, contrib: np.ndarray) -> None:
+    # A full-length bincount is fastest for big groups, but costs O(all nodes): a small group (deep narrow
+    # graphs have one per level) uses np.add.at, so backward stays linear in the number of nodes.
+    if 8 * len(where) < len(grads):
+        np.add.at(grads, where, contrib)
+    else:
+        grads += np.bincount(where, contrib, minlength=len(grads))
 
 
 class _Grid:
@@ -227,7 +236,7 @@ class _Grid:
             flat = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operands])
             _backward_group(op, outs.ravel(), flat, vals, grads)
             return
-        grads += np.bincount(where, contrib, minlength=len(grads))
+        _scatter_add(grads, where, contrib)
 
     def _make_plan(self, shapes: list[tuple[int, ...]]) -> tuple[list[int], list[int], list[int], np.ndarray]:
         n_s, n_u = self.shape
