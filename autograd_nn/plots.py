@@ -42,7 +42,8 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     """Shade the plane by the model's score and draw the training points on top.
 
     ``predict`` maps an (N, 2) array of points to N scores; the boundary is the contour score = threshold
-    (0 for a linear output trained with hinge loss, 0.5 for a sigmoid output).
+    (0 for a linear output trained with hinge loss, 0.5 for a sigmoid output). With more than two classes in
+    ``y`` (labels 0..k-1), ``predict`` returns each point's class index instead and every class gets a shade.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
@@ -53,11 +54,19 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float).reshape(gx.shape)
     fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
-    ax.contourf(gx, gy, scores > threshold, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.9)
-    ax.contour(gx, gy, scores, levels=[threshold], colors="k", linewidths=1)
-    positive = y > 0  # class 1 under both label conventions, 0/1 and -1/+1
-    ax.scatter(X[~positive, 0], X[~positive, 1], c="tab:red", edgecolors="k", s=25, label="class 0 / -1")
-    ax.scatter(X[positive, 0], X[positive, 1], c="tab:blue", edgecolors="k", s=25, label="class 1")
+    classes = int(y.max()) + 1 if y.min() >= 0 else 2
+    if classes > 2:  # predict returned class indices: one shade per class, boundaries where the class changes
+        colors = plt.get_cmap("tab10").colors[:classes]
+        ax.contourf(gx, gy, scores, levels=np.arange(classes + 1) - 0.5, colors=colors, alpha=0.25)
+        ax.contour(gx, gy, scores, levels=np.arange(classes - 1) + 0.5, colors="k", linewidths=1)
+        for k in range(classes):
+            ax.scatter(X[y == k, 0], X[y == k, 1], color=colors[k], edgecolors="k", s=25, label=f"class {k}")
+    else:
+        ax.contourf(gx, gy, scores > threshold, levels=[-0.5, 0.5, 1.5], colors=["#f4c7c3", "#c6dbef"], alpha=0.9)
+        ax.contour(gx, gy, scores, levels=[threshold], colors="k", linewidths=1)
+        positive = y > 0  # class 1 under both label conventions, 0/1 and -1/+1
+        ax.scatter(X[~positive, 0], X[~positive, 1], c="tab:red", edgecolors="k", s=25, label="class 0 / -1")
+        ax.scatter(X[positive, 0], X[positive, 1], c="tab:blue", edgecolors="k", s=25, label="class 1")
     ax.set_title(title)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()

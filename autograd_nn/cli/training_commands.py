@@ -36,13 +36,14 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
 
 
 def _scores(model: Any, points: np.ndarray) -> np.ndarray:
-    """The model's score at each point (for two outputs or more: the class-1 logit minus the best other)."""
+    """What plot_decision_boundary shades: one output's score; two outputs' logit difference (class 1 vs 0);
+    with more outputs, the class index (argmax)."""
     out = []
     for p in points:
         o = model([float(p[0]), float(p[1])])
         if isinstance(o, list):
             o = [v.data for v in o]
-            out.append(o[1] - max(o[:1] + o[2:]) if len(o) > 1 else o[0])
+            out.append(o[0] if len(o) == 1 else o[1] - o[0] if len(o) == 2 else int(np.argmax(o)))
         else:
             out.append(o.data)
     return np.asarray(out)
