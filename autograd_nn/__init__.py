@@ -24,6 +24,7 @@ from .engine import (
     zero_grad,
 )
 from .nn import MLP, Layer, Neuron
+from .testing import GradcheckError, gradcheck  # testing imports only the engine: no cycle
 from .train import fit
 from .viz import animate_backward, draw_graph, draw_network, explain, render
 
@@ -33,5 +34,5 @@ __all__ = [
     "BUILTIN_OPS", "DomainError", "Op", "Value", "define_op", "exp", "grad", "log", "relu", "sigmoid", "sqrt",
     "step", "tanh", "topological_order", "weighted_sum", "zero_grad", "__version__",
     "Neuron", "Layer", "MLP", "fit", "data", "losses", "optim", "train",
-    "viz", "draw_graph", "draw_network", "animate_backward", "explain", "render",
+    "viz", "draw_graph", "draw_network", "animate_backward", "explain", "render", "gradcheck", "GradcheckError",
 ]

@@ -125,3 +125,33 @@ def test_explain_prints_the_chain_rule(capsys):
     assert "∂(w * x)/∂w" in printed and "(2)" in printed  # ∂(w·x)/∂w = x = 2
     a = math.tanh(-3 * 2 + 6.88)
     assert f"= {2 * (1 - a * a):.4g}" in printed  # the value of ∂/∂w = x·(1 - tanh²(z)) is derived
+
+
+def gradcheck_rows(printed):
+    """The table's rows by input name: {"∂f/∂x": ["2", "3", "3", abs err, rel err, "ok"], ...}."""
+    lines = printed.splitlines()
+    assert lines[1].split() == ["input", "value", "analytic", "numeric", "abs", "err", "rel", "err"]
+    return {line.split()[0]: line.split()[1:] for line in lines[2:-1]}
+
+
+def test_gradcheck_prints_the_figures_and_passes(capsys):
+    printed = run(capsys, "gradcheck", "x*y", "x=2", "y=3")
+    assert printed.splitlines()[0] == "gradcheck of x*y at x=2, y=3"
+    rows = gradcheck_rows(printed)
+    assert list(rows) == ["∂f/∂x", "∂f/∂y"]
+    value, analytic, numeric, abs_err, rel_err, verdict = rows["∂f/∂x"]
+    assert (float(value), float(analytic), verdict) == (2, 3, "ok")  # ∂(x·y)/∂x = y = 3
+    assert float(numeric) == pytest.approx(3) and float(abs_err) < 1e-6 and float(rel_err) < 1e-6
+    assert [float(v) for v in rows["∂f/∂y"][:2]] == [3, 2]  # ∂(x·y)/∂y = x = 2
+    assert printed.splitlines()[-1] == "passed: all 2 derivative(s) agree with finite differences"
+
+
+def test_gradcheck_exit_status_1_when_a_derivative_disagrees(capsys):
+    # Next to the pole of 1/x the central difference straddles it: the numeric derivative is far from -1/x².
+    status = main(["gradcheck", "1/x", "x=1e-7"])
+    printed, err = capsys.readouterr()
+    assert status == 1, err
+    value, analytic, numeric, *_, verdict = gradcheck_rows(printed)["∂f/∂x"]
+    assert float(analytic) == pytest.approx(-1e14) and verdict == "FAIL"
+    assert float(numeric) > 0
+    assert printed.splitlines()[-1] == "failed: 1 of 1 derivative(s) disagree with finite differences"
