@@ -43,7 +43,7 @@ class Tape:
         order = topological_order(root)
         self.root = root
         self.n_nodes = len(order)
-        self._index = index = {id(node): i for i, node in enumerate(order)}
+        index = {id(node): i for i, node in enumerate(order)}
         uses = [0] * len(order)
         for node in order:
             for p in node._prev:
@@ -75,32 +75,51 @@ class Tape:
             recipe[i] = operands(node)
             for j in recipe[i][1]:
                 needed[j] = True
-        self.leaves = [node for i, node in enumerate(order) if node._op is None and needed[i]]
-        self._leaf_idx = np.array([index[id(n)] for n in self.leaves], dtype=np.intp)
-        self._root = index[id(root)]
+        leaves = [i for i, node in enumerate(order) if node._op is None and needed[i]]
         level = [0] * len(order)
         buckets: dict[tuple[int, object, int], list[int]] = defaultdict(list)
         for i in sorted(recipe):
             op, args = recipe[i]
             level[i] = 1 + max(level[j] for j in args)
             buckets[(level[i], op, len(args))].append(i)
-        # A group: (op or _SUM, output indices (k,), operand indices (nargs, k)), in level order.
-        self._groups = []
+        # Slots: the leaves first, then each group's outputs side by side, so that a group reads and writes
+        # its own values and gradients as one slice (a view) instead of a gather and a scatter. A group's nodes
+        # are laid out in the order of their operands' slots (for a layer over a batch: sample-major, node
+        # (s, u) at s·U + u), so that the next group often finds its operands as a run of slots too.
+        slot = np.full(len(order), -1, dtype=np.intp)
+        slot[leaves] = np.arange(len(leaves))
+        start = len(leaves)
+        self._groups: list[_Group | _Grid] = []
         for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0]):
-            cols = np.array([recipe[i][1] for i in outs], dtype=np.intp).T.copy()
-            outs_arr = np.array(outs, dtype=np.intp)
-            grid = _as_grid(cols) if op is not _SUM and cols.shape[1] > 1 and cols.shape[0] > 2 else None
-            if grid is None:
-                self._groups.append((op, outs_arr, cols))
-            else:  # a layer over a batch: see _Grid
-                self._groups.append((op, outs_arr[grid.order].reshape(grid.shape), grid))
-        self._values = np.array([node.data for node in order], dtype=float)
+            cols = slot[np.array([recipe[i][1] for i in outs], dtype=np.intp).T]  # operands: earlier levels
+            layout = _grid_layout(cols) if op is not _SUM and cols.shape[1] > 1 and cols.shape[0] > 2 else None
+            if layout is not None:
+                by = layout[1]
+            elif op is not _SUM:
+                by = np.lexsort(cols[::-1])  # by the first operand's slot, then the second's, …
+            else:
+                by = np.arange(len(outs))
+            cols = cols[:, by].copy()
+            stop = start + len(outs)
+            slot[np.asarray(outs)[by]] = np.arange(start, stop)
+            if layout is None:
+                self._groups.append(_Group(op, start, stop, cols))
+            else:
+                self._groups.append(_Grid(op, start, stop, layout[0], cols, layout[2]))
+            start = stop
+        self.leaves = [order[i] for i in leaves]
+        self._slot = {id(order[i]): int(slot[i]) for i in range(len(order)) if slot[i] >= 0}
+        self._root = int(slot[index[id(root)]])
+        self._values = np.empty(start)
+        for i in np.flatnonzero(slot >= 0).tolist():
+            self._values[slot[i]] = order[i].data
 
     def value(self, node: Value) -> float:
         """A recorded node's value as of the last ``forward()`` (the Values' own .data are not rewritten)."""
-        i = self._index.get(id(node))
+        i = self._slot.get(id(node))
         if i is None:
-            raise KeyError(f"Tape.value: {node!r} is not part of the recorded graph")
+            raise KeyError(f"Tape.value: {node!r} is not part of the recorded graph (or is an inner term of a "
+                           "sum that the tape replays as one n-ary sum)")
         return float(self._values[i])
 
     def check(self) -> None:
@@ -115,28 +134,14 @@ class Tape:
     def forward(self) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value."""
         vals = self._values
-        vals[self._leaf_idx] = [leaf.data for leaf in self.leaves]
+        vals[:len(self.leaves)] = [leaf.data for leaf in self.leaves]
         with np.errstate(all="ignore"):
-            for op, outs, cols in self._groups:
-                if type(cols) is _Grid:
-                    args = [vals[ix] for ix in cols.operands]
-                    out = op.vector(*args) if op.vector is not None else np.vectorize(op.forward, otypes=[float])(*args)
-                    out = np.broadcast_to(out, cols.shape)
-                    if not np.isfinite(out).all():
-                        self._raise_forward(op, np.array([np.broadcast_to(a, cols.shape).ravel() for a in args]),
-                                            out.ravel())
-                    vals[outs] = out
-                    continue
-                args = vals[cols]  # one gather: row j holds operand j of every node in the group
-                if op is _SUM:
-                    out = np.add.reduce(args, axis=0)  # row by row: the same order as sum()'s chain of adds
-                elif op.vector is not None:
-                    out = op.vector(*args)
-                else:
-                    out = np.vectorize(op.forward, otypes=[float])(*args)
-                if not np.isfinite(out).all():
-                    self._raise_forward(op, args, out)
-                vals[outs] = out
+            for group in self._groups:
+                group.forward(vals)
+        # One check at the end instead of one per group: every group's output stays in vals, so a non-finite
+        # value anywhere is still there; only then look for the first group that made one, to name it.
+        if not np.isfinite(vals).all():
+            self._raise_forward_error()
         return float(vals[self._root])
 
     def backward(self) -> None:
@@ -145,110 +150,210 @@ class Tape:
         grads = np.zeros(len(vals))
         grads[self._root] = 1.0
         with np.errstate(all="ignore"):
-            for op, outs, cols in reversed(self._groups):
-                if type(cols) is _Grid:
-                    cols.backward(op, vals, outs, grads)
-                else:
-                    _backward_group(op, outs, cols, vals, grads)
-        for leaf, gr in zip(self.leaves, grads[self._leaf_idx].tolist()):
+            for group in reversed(self._groups):
+                group.backward(vals, grads)
+            if not np.isfinite(grads).all():
+                # The fast pass let a non-finite number through: redo it group by group with backward()'s rules
+                # (a zero gradient passes nothing on, an undefined derivative is an error that names the op).
+                grads = np.zeros(len(vals))
+                grads[self._root] = 1.0
+                for group in reversed(self._groups):
+                    _careful_backward(group.op, *group.flat_operands(), vals, grads)
+                if not np.isfinite(grads).all():
+                    raise DomainError("Tape.backward: a gradient overflowed (is too large for a float)")
+        for leaf, gr in zip(self.leaves, grads[:len(self.leaves)].tolist()):
             leaf.grad += gr
 
-    @staticmethod
-    def _raise_forward(op: object, args: np.ndarray, out: np.ndarray) -> None:
-        k = int(np.argmin(np.isfinite(out)))
-        operands = [float(a) for a in args[:, k]]
-        if op is _SUM:
-            raise DomainError(f"{' + '.join(map(repr, operands))}: the result is too large for a float (overflow)")
-        assert isinstance(op, Op)
-        raise op.domain_error(operands)
-
-    @staticmethod
-    def _checked(op: Op, args: np.ndarray, g: np.ndarray, contrib: np.ndarray) -> np.ndarray:
-        # Like backward(): a node whose gradient is 0 passes nothing on, even where its derivative is undefined.
-        contrib[:, g == 0.0] = 0.0
-        bad = ~np.isfinite(contrib)
-        if bad.any():
-            k = int(np.argmax(bad.any(axis=0)))
-            raise DomainError(f"derivative of {op.describe([float(a) for a in args[:, k]])}: "
-                              "not a finite number here")
-        return contrib
+    def _raise_forward_error(self) -> None:
+        vals = self._values
+        for group in self._groups:
+            out = vals[group.start:group.stop]
+            if not np.isfinite(out).all():
+                outs, cols = group.flat_operands()
+                k = int(np.argmin(np.isfinite(out)))
+                operands = [float(a) for a in vals[cols[:, k]]]
+                if group.op is _SUM:
+                    raise DomainError(f"{' + '.join(map(repr, operands))}: the result is too large for a float "
+                                      "(overflow)")
+                assert isinstance(group.op, Op)
+                raise group.op.domain_error(operands)
+        bad = [leaf for leaf in self.leaves if not np.isfinite(leaf.data)]
+        raise ValueError(f"Tape.forward: leaf {bad[0]!r} holds a non-finite number; leaves must be finite")
 
 
-def _backward_group(op: object, outs: np.ndarray, cols: np.ndarray, vals: np.ndarray, grads: np.ndarray) -> None:
-    """grads[operand] += grads[node] · ∂node/∂operand for every node of one group (op's own derivative rule)."""
+def _forward_op(op: Any, args: Any) -> Any:
+    if op.vector is not None:
+        return op.vector(*args)
+    return np.vectorize(op.forward, otypes=[float])(*args)
+
+
+class _Slots:
+    """A fixed set of slots in the value/gradient arrays, with the fastest way to read and add to them.
+
+    A run of consecutive slots (relu over the layer just before it, the layer after a relu) is a slice: a view,
+    no copy. Other sets are gathered; adding to them is ``arr[index] += x`` when no slot repeats and
+    ``np.add.at`` (which accumulates repeats) when one does, as in x * x.
+    """
+
+    __slots__ = ("index", "shape", "repeats")
+
+    def __init__(self, where: np.ndarray) -> None:
+        flat = where.ravel()
+        self.shape = where.shape
+        self.repeats = len(np.unique(flat)) < flat.size
+        if flat.size > 1 and (np.diff(flat) == 1).all():
+            self.index: slice | np.ndarray = slice(int(flat[0]), int(flat[-1]) + 1)
+        else:
+            self.index = where
+
+    def read(self, arr: np.ndarray) -> np.ndarray:
+        if type(self.index) is slice:
+            return arr[self.index].reshape(self.shape)
+        return arr[self.index]
+
+    def add(self, arr: np.ndarray, contrib: Any) -> None:
+        if type(self.index) is slice:
+            view = arr[self.index].reshape(self.shape)
+            view += contrib
+        elif self.repeats:
+            np.add.at(arr, self.index, np.broadcast_to(contrib, self.shape))
+        else:
+            arr[self.index] += contrib
+
+
+class _Group:
+    """Nodes of one op at one topological level: they do not depend on each other, so one numpy call each way.
+
+    Their outputs are the slots start…stop; ``cols[j]`` holds operand j of every node.
+    """
+
+    __slots__ = ("op", "start", "stop", "cols", "rows", "block")
+
+    def __init__(self, op: Any, start: int, stop: int, cols: np.ndarray) -> None:
+        self.op, self.start, self.stop, self.cols = op, start, stop, cols
+        self.rows = [_Slots(row) for row in cols]  # operand j of every node
+        self.block = _Slots(cols)  # all operands at once: a sum's hundreds of rows in one gather
+
+    def flat_operands(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(self.start, self.stop), self.cols
+
+    def forward(self, vals: np.ndarray) -> None:
+        if self.op is _SUM:  # added row by row: the order of sum()'s chain of adds
+            vals[self.start:self.stop] = np.add.reduce(self.block.read(vals), axis=0)
+        else:
+            vals[self.start:self.stop] = _forward_op(self.op, [row.read(vals) for row in self.rows])
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        g = grads[self.start:self.stop]  # a view; operands sit at lower slots, so it is never written here
+        if self.op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
+            self.block.add(grads, g)
+            return
+        partials = self.op.derivative(*[row.read(vals) for row in self.rows], vals[self.start:self.stop])
+        for row, d in zip(self.rows, partials):  # the op table's rule, on arrays
+            row.add(grads, d * g)
+
+
+def _careful_backward(op: Any, outs: np.ndarray, cols: np.ndarray, vals: np.ndarray, grads: np.ndarray) -> None:
+    """One group's backward with backward()'s rules for non-finite numbers (the slow path, used after a NaN/inf)."""
     g = grads[outs]
-    if op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
+    if op is _SUM:
         contrib = np.broadcast_to(g, cols.shape)
     else:
-        assert isinstance(op, Op)
         args = vals[cols]
         contrib = np.empty(cols.shape)
         for j, d in enumerate(op.derivative(*args, vals[outs])):
             contrib[j] = d
         contrib *= g
-        if not np.isfinite(contrib).all():
-            contrib = Tape._checked(op, args, g, contrib)
-    _scatter_add(grads, cols.ravel(), contrib.ravel())
-
-
-def _scatter_add(grads: np.ndarray, where: np.ndarray, contrib: np.ndarray) -> None:
-    # A full-length bincount is fastest for big groups, but costs O(all nodes): a small group (deep narrow
-    # graphs have one per level) uses np.add.at, so backward stays linear in the number of nodes.
-    if 8 * len(where) < len(grads):
-        np.add.at(grads, where, contrib)
-    else:
-        grads += np.bincount(where, contrib, minlength=len(grads))
+        contrib[:, g == 0.0] = 0.0  # like backward(): a node whose gradient is 0 passes nothing on
+        bad = ~np.isfinite(contrib)
+        if bad.any():
+            k = int(np.argmax(bad.any(axis=0)))
+            raise DomainError(f"derivative of {op.describe([float(a) for a in args[:, k]])}: "
+                              "not a finite number here")
+    np.add.at(grads, cols.ravel(), contrib.ravel())
 
 
 class _Grid:
-    """A group that is a layer over a batch: node (s, u) has per-sample operands (rows indexed by s only, e.g.
-    the activations a) and shared operands (indexed by u only, e.g. a neuron's w and b).
+    """A group that is a layer over a batch: node (s, u) has per-sample operands (indexed by s only, e.g. the
+    activations a) and shared operands (indexed by u only, e.g. a neuron's w and b).
 
-    Forward evaluates the op once on (S, 1) and (1, U) arrays, broadcast to (S, U). Backward evaluates the op's
+    The shared operands are read as one (n_shared, U) block and the per-sample ones as one (S, n_sample) block;
+    the op sees row (1, U) and column (S, 1) views of them and broadcasts to (S, U). Backward evaluates the op's
     own derivative the same way and contracts it with the gradients G (S, U): a derivative that depends on s
-    only (∂z/∂w = a) gives a matrix product Gᵀ·D for the shared operands, one that depends on u only
-    (∂z/∂a = w) gives G·D for the per-sample ones; anything else is multiplied and summed element-wise.
+    only (∂z/∂w = a) gives a matrix product for the shared operands, one that depends on u only (∂z/∂a = w)
+    gives one for the per-sample operands; anything else is multiplied and summed element-wise.
     """
 
-    __slots__ = ("shape", "order", "operands", "shared", "plan")
+    __slots__ = ("op", "start", "stop", "shape", "shared", "blocks", "views", "operand_ix", "position", "plan")
 
-    def __init__(self, shape: tuple[int, int], order: np.ndarray, operands: list[np.ndarray],
+    def __init__(self, op: Any, start: int, stop: int, shape: tuple[int, int], cols: np.ndarray,
                  shared: list[bool]) -> None:
-        self.shape, self.order, self.operands, self.shared = shape, order, operands, shared
+        n_u = shape[1]
+        self.op, self.start, self.stop, self.shape, self.shared = op, start, stop, shape, shared
+        shared_j = [j for j, sh in enumerate(shared) if sh]
+        sample_j = [j for j, sh in enumerate(shared) if not sh]
+        # Each block's operands are put in the order of their slots (a layer's activations may sit in another
+        # order than the weights that read them), so that a block is often one run of slots: a slice.
+        shared_j.sort(key=lambda j: cols[j, 0])
+        sample_j.sort(key=lambda j: cols[j, 0])
+        shared_ix = np.array([cols[j, :n_u] for j in shared_j])
+        sample_ix = np.array([cols[j, ::n_u] for j in sample_j]).T.copy()
+        self.blocks = (_Slots(shared_ix), _Slots(sample_ix))
+        # Operand j as (block, index into the block): a row of the shared block or a column of the other.
+        self.views: list[tuple[int, Any]] = [(0, ())] * len(shared)
+        self.operand_ix: list[np.ndarray] = [np.empty(0, dtype=np.intp)] * len(shared)
+        self.position = [0] * len(shared)  # operand j's row or column in its block
+        for b, js in enumerate((shared_j, sample_j)):
+            for k, j in enumerate(js):
+                where = (slice(k, k + 1),) if b == 0 else (slice(None), slice(k, k + 1))
+                self.views[j] = (b, where)
+                self.operand_ix[j] = (shared_ix if b == 0 else sample_ix)[where]  # (1, U) or (S, 1)
+                self.position[j] = k
         self.plan: tuple | None = None  # how to contract each derivative, worked out on the first backward
 
-    def backward(self, op: Op, vals: np.ndarray, outs: np.ndarray, grads: np.ndarray) -> None:
-        G = grads[outs]
-        partials = op.derivative(*[vals[ix] for ix in self.operands], vals[outs])
-        shapes = [np.shape(d) for d in partials]
+    def flat_operands(self) -> tuple[np.ndarray, np.ndarray]:
+        cols = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operand_ix])
+        return np.arange(self.start, self.stop), cols
+
+    def _args(self, vals: np.ndarray) -> list[np.ndarray]:
+        blocks = (self.blocks[0].read(vals), self.blocks[1].read(vals))  # two reads for the whole layer
+        return [blocks[b][where] for b, where in self.views]
+
+    def forward(self, vals: np.ndarray) -> None:
+        vals[self.start:self.stop].reshape(self.shape)[...] = _forward_op(self.op, self._args(vals))
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        G = grads[self.start:self.stop].reshape(self.shape)
+        partials = self.op.derivative(*self._args(vals), vals[self.start:self.stop].reshape(self.shape))
+        shapes = tuple(d.shape if type(d) is np.ndarray else () for d in partials)
         if self.plan is None or self.plan[0] != shapes:
-            self.plan = (shapes, *self._make_plan(shapes))
-        _, by_sample, by_unit, other, where = self.plan
-        pieces = []
-        if by_sample:  # Σ_s G[s, u]·d_j[s]  for every shared operand j whose derivative depends on s only
-            pieces.append((G.T @ np.hstack([partials[j] for j in by_sample])).T.ravel())
-        if by_unit:  # Σ_u G[s, u]·d_j[u]  for every per-sample operand j whose derivative depends on u only
-            pieces.append((np.vstack([partials[j] for j in by_unit]) @ G.T).ravel())
-        for j in other:
-            pieces.append((G * partials[j]).sum(axis=0 if self.shared[j] else 1).ravel())
-        contrib = np.concatenate(pieces)
-        if not np.isfinite(contrib).all():  # redo element by element, which skips zero gradients like backward()
-            flat = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operands])
-            _backward_group(op, outs.ravel(), flat, vals, grads)
-            return
-        _scatter_add(grads, where, contrib)
+            self.plan = self._make_plan(shapes)
+        _, by_sample, by_unit, other = self.plan
+        if by_sample:  # Σ_s G[s, u]·d_j[s] for every shared operand j whose derivative depends on s only
+            js, target = by_sample
+            target.add(grads, np.concatenate([partials[j] for j in js], axis=1).T @ G)
+        if by_unit:  # Σ_u G[s, u]·d_j[u] for every per-sample operand j whose derivative depends on u only
+            js, target = by_unit
+            target.add(grads, G @ np.concatenate([partials[j] for j in js], axis=0).T)
+        for j, target in other:
+            target.add(grads, (G * partials[j]).sum(axis=0 if self.shared[j] else 1))
 
-    def _make_plan(self, shapes: list[tuple[int, ...]]) -> tuple[list[int], list[int], list[int], np.ndarray]:
+    def _make_plan(self, shapes: tuple[tuple[int, ...], ...]) -> tuple:
         n_s, n_u = self.shape
-        by_sample = [j for j, sh in enumerate(self.shared) if sh and shapes[j] == (n_s, 1)]
-        by_unit = [j for j, sh in enumerate(self.shared) if not sh and shapes[j] == (1, n_u)]
-        other = [j for j in range(len(shapes)) if j not in by_sample and j not in by_unit]
-        where = np.concatenate([self.operands[j].ravel() for j in by_sample + by_unit + other])
-        return by_sample, by_unit, other, where
+        # In block order, so that the gradients of a whole block are added through its slice when it has one.
+        sample_d = sorted((j for j, sh in enumerate(self.shared) if sh and shapes[j] == (n_s, 1)),
+                          key=self.position.__getitem__)
+        unit_d = sorted((j for j, sh in enumerate(self.shared) if not sh and shapes[j] == (1, n_u)),
+                        key=self.position.__getitem__)
+        by_sample = (sample_d, _Slots(np.concatenate([self.operand_ix[j] for j in sample_d]))) if sample_d else None
+        by_unit = (unit_d, _Slots(np.concatenate([self.operand_ix[j] for j in unit_d], axis=1))) if unit_d else None
+        other = [(j, _Slots(self.operand_ix[j].ravel())) for j in range(len(shapes))
+                 if j not in sample_d and j not in unit_d]
+        return shapes, by_sample, by_unit, other
 
 
-def _as_grid(cols: np.ndarray) -> _Grid | None:
-    """Factor a group's operand rows into per-sample and shared ones, if node k ↔ (sample, unit) is a grid."""
+def _grid_layout(cols: np.ndarray) -> tuple[tuple[int, int], np.ndarray, list[bool]] | None:
+    """If node k ↔ (sample, unit) is a grid, its shape, the sample-major node order and which rows are shared."""
     labels = [np.unique(row, return_inverse=True) for row in cols]
     k = cols.shape[1]
 
@@ -266,11 +371,7 @@ def _as_grid(cols: np.ndarray) -> _Grid | None:
     n_u, n_s = len(np.unique(first)), len(np.unique(second))
     if n_u * n_s != k or len(np.unique(second * k + first)) != k:
         return None
-    order = np.lexsort((first, second))  # sample-major: node (s, u) at s * U + u
-    sorted_cols = cols[:, order]
-    operands = [sorted_cols[j, :n_u].reshape(1, n_u) if sh else sorted_cols[j, ::n_u].reshape(n_s, 1)
-                for j, sh in enumerate(shared)]
-    return _Grid((n_s, n_u), order, operands, shared)
+    return (n_s, n_u), np.lexsort((first, second)), shared
 
 
 class TapeBackend:

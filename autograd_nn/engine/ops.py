@@ -221,9 +221,13 @@ def _weighted_sum_vector(*args: Any) -> Any:
     # sample), as the tape lays out a layer over a batch, z for all (sample, unit) pairs is one matrix product.
     n = len(args) // 2
     w, a = args[:n], args[n:-1]
-    if n and all(np.shape(x)[:1] == (1,) and np.ndim(x) == 2 for x in w) and \
-            all(np.shape(x)[1:] == (1,) for x in a):
-        return np.hstack(a) @ np.vstack(w) + args[-1]
+    # One set of shapes per side rather than a test per operand: this runs once per layer on every replay.
+    w_shapes, a_shapes = {getattr(x, "shape", None) for x in w}, {getattr(x, "shape", None) for x in a}
+    if n and len(w_shapes) == len(a_shapes) == 1:
+        (w_shape,), (a_shape,) = w_shapes, a_shapes
+        if w_shape is not None and a_shape is not None and len(w_shape) == len(a_shape) == 2 \
+                and w_shape[0] == 1 and a_shape[1] == 1:
+            return np.concatenate(a, axis=1) @ np.concatenate(w, axis=0) + args[-1]
     return _weighted_sum(*args)
 
 
