@@ -174,3 +174,37 @@ def test_tape_value_reads_a_recorded_node():
     assert tape.value(h) == 6.0
     with pytest.raises(KeyError, match="not part of the recorded graph"):
         tape.value(Value(0.0))
+
+
+def test_zero_gradient_passes_nothing_even_where_the_derivative_is_undefined():
+    # sqrt'(0) is undefined, but the sqrt node's gradient is 0 (it is multiplied by 0): backward() gives x.grad = 1.
+    x = Value(0.0)
+    tape = Tape(x.sqrt() * 0 + x)
+    tape.forward()
+    tape.backward()
+    assert x.grad == 1.0
+
+
+def test_undefined_derivative_during_replay_names_the_op():
+    x = Value(1.0)
+    tape = Tape(x.sqrt() * 3)
+    x.data = 0.0
+    tape.forward()
+    with pytest.raises(DomainError, match=r"derivative of sqrt\(0.0\)"):
+        tape.backward()
+    assert x.grad == 0.0  # nothing was added
+
+
+def test_repeated_operands_accumulate_in_every_group_kind():
+    # x*x (one group, both rows the same slot), a weighted sum reading one leaf many times, a sum of one term
+    # repeated: the scatter must add every repeat.
+    x, w = Value(0.7), Value(-1.3)
+    root = x * x + weighted_sum([w, w, x], [x, x, w], w) + sum([x.tanh()] * 3)
+    plain_x, plain_w = Value(0.7), Value(-1.3)
+    ref = plain_x * plain_x + weighted_sum([plain_w, plain_w, plain_x], [plain_x, plain_x, plain_w], plain_w) \
+        + sum([plain_x.tanh()] * 3)
+    ref.backward()
+    tape = Tape(root)
+    assert close(tape.forward(), ref.data)
+    tape.backward()
+    assert close(x.grad, plain_x.grad) and close(w.grad, plain_w.grad)
