@@ -2,7 +2,9 @@
 
 Workload: moons (100 samples, noise 0.1), MLP 2-16-16-1 (ReLU hidden, linear output), hinge loss + 1e-4·Σp²,
 forward + backward + SGD update. Same data, same initial weights, same loss everywhere; the systems are timed
-round-robin in one run and the medians compared.  Usage: python benchmarks/step.py [--reps 7]
+round-robin in one run and the medians compared. autograd_nn runs its own MLP, hinge and mean_loss; the tape is
+recorded once before timing. A timed step is only forward, backward and update: the gradients are collected for
+the agreement check on the first step, outside the timing.  Usage: python benchmarks/step.py [--reps 7]
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import numpy as np
 from micrograd import engine as mg_engine
 from micrograd import nn as mg_nn
 
-from autograd_nn.engine import Value, weighted_sum
+from autograd_nn.engine import Value
+from autograd_nn.losses import hinge, mean_loss
+from autograd_nn.nn import MLP
 from autograd_nn.tape import Tape
 
 SIZES = [2, 16, 16, 1]
@@ -36,39 +40,41 @@ def initial_weights(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(rng.uniform(-1, 1, (nout, nin)), rng.uniform(-1, 1, nout)) for nin, nout in zip(SIZES, SIZES[1:])]
 
 
-def step_ours(X, y, state):
-    params = state
-    loss, flat = build_ours_from(X, y, params)
-    for p in flat:
-        p.grad = 0.0
+def library_model(weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
+    """autograd_nn's own MLP (fused weighted-sum neurons), set to the shared initial weights."""
+    model = MLP(SIZES[0], SIZES[1:], activation="relu", output_activation="linear")
+    for layer, (W, B) in zip(model.layers, weights):
+        for neuron, row, b in zip(layer.neurons, W, B):
+            for p, w in zip(neuron.w, row):
+                p.data = float(w)
+            neuron.b.data = float(b)
+    return model
+
+
+def loss_graph(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
+    """The workload's loss with the library's pieces: mean hinge over the batch + α·Σp² (the same sum as micrograd)."""
+    inputs = [[Value(v) for v in xi] for xi in X.tolist()]
+    data_loss = mean_loss([hinge(model(x), yi) for x, yi in zip(inputs, y.tolist())])
+    return data_loss + ALPHA * sum(p * p for p in model.parameters())
+
+
+def step_ours(X, y, model):
+    loss = loss_graph(model, X, y)
+    model.zero_grad()
     loss.backward()
-    for p in flat:
+    for p in model.parameters():
         p.data -= LR * p.grad
-    return loss.data, [p.grad for p in flat]
+    return loss.data
 
 
-def build_ours_from(X, y, params):
-    """The workload's loss graph, built by a small MLP over the fused weighted_sum node."""
-    losses = []
-    for xi, yi in zip(X.tolist(), y.tolist()):
-        a = [Value(v) for v in xi]  # inputs as leaves, shared by the first layer's neurons
-        for k, layer in enumerate(params):
-            z = [weighted_sum(ws, a, b) for ws, b in layer]
-            a = [zi.relu() for zi in z] if k < len(params) - 1 else z
-        losses.append((1 + -yi * a[0]).relu())
-    flat = [p for layer in params for ws, b in layer for p in (*ws, b)]
-    loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in flat)
-    return loss, flat
-
-
-def step_tape(tape, flat):
-    loss = tape.forward()
-    for p in flat:
+def step_tape(tape, params):
+    loss = tape.forward()  # reads the parameters' current .data
+    for p in params:
         p.grad = 0.0
     tape.backward()
-    for p in flat:
+    for p in params:
         p.data -= LR * p.grad
-    return loss, [p.grad for p in flat]
+    return loss
 
 
 # -- micrograd 0.1.0 ----------------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def step_micrograd(X, y, model):
     loss.backward()
     for p in model.parameters():
         p.data -= LR * p.grad
-    return loss.data, [p.grad for p in model.parameters()]
+    return loss.data
 
 
 # -- hand-written numpy matrix backprop ---------------------------------------------------------------------
@@ -116,11 +122,24 @@ def step_numpy(X, y, Ws):
         grads[k] = (gW, gb)
         if k:
             delta = (delta @ W) * (zs[k - 1] > 0)
-    flat = [g for gW, gb in grads for row, gbi in zip(gW, gb) for g in (*row, gbi)]
     for (W, b), (gW, gb) in zip(Ws, grads):
         W -= LR * gW
         b -= LR * gb
-    return float(loss), flat
+    Ws.last_grads = grads  # for the check only: keeping a reference costs nothing
+    return float(loss)
+
+
+class NumpyState(list):
+    """[(W, b), …] per layer, plus the last step's gradients for the check."""
+
+    last_grads: list = []
+
+
+def flat_grads(name: str, state) -> list[float]:
+    """The gradients of the step just taken, flattened in micrograd's parameter order (check only, not timed)."""
+    if name == "numpy by hand":
+        return [g for gW, gb in state.last_grads for row, gbi in zip(gW, gb) for g in (*row, gbi)]
+    return [p.grad for p in state]
 
 
 def main() -> None:
@@ -131,36 +150,34 @@ def main() -> None:
     weights = initial_weights()
 
     mg_model = micrograd_model(weights)
-    ours = [[([Value(float(w)) for w in row], Value(float(b))) for row, b in zip(W, B)] for W, B in weights]
-    tape_params = [[([Value(float(w)) for w in row], Value(float(b))) for row, b in zip(W, B)] for W, B in weights]
-    tape_root, tape_flat = build_ours_from(X, y, tape_params)
-    tape = Tape(tape_root)
-    np_state = [(W.copy(), B.copy()) for W, B in weights]
+    ours = library_model(weights)
+    tape_model = library_model(weights)
+    tape_params = tape_model.parameters()
+    tape = Tape(loss_graph(tape_model, X, y))  # recorded once, before timing (as fit's TapeBackend does)
+    np_state = NumpyState((W.copy(), B.copy()) for W, B in weights)
 
     systems = {
-        "micrograd 0.1.0": lambda: step_micrograd(X, y, mg_model),
-        "autograd_nn Value": lambda: step_ours(X, y, ours),
-        "autograd_nn Tape": lambda: step_tape(tape, tape_flat),
-        "numpy by hand": lambda: step_numpy(X, y, np_state),
+        "micrograd 0.1.0": (lambda: step_micrograd(X, y, mg_model), mg_model.parameters()),
+        "autograd_nn Value": (lambda: step_ours(X, y, ours), ours.parameters()),
+        "autograd_nn Tape": (lambda: step_tape(tape, tape_params), tape_params),
+        "numpy by hand": (lambda: step_numpy(X, y, np_state), np_state),
     }
+    # Check: the first step of every system gives the same loss and gradients (all start from the same weights).
+    first = {name: (step(), flat_grads(name, state)) for name, (step, state) in systems.items()}
+    ref_loss, ref_grads = first["micrograd 0.1.0"]
+    for name, (loss, grads) in first.items():
+        err = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip([loss, *grads], [ref_loss, *ref_grads]))
+        print(f"check {name:18s} first-step loss {loss:.12f}  max rel diff vs micrograd {err:.1e}")
+        assert len(grads) == len(ref_grads) and err < 1e-9, name
+
     times: dict[str, list[float]] = {name: [] for name in systems}
-    results: dict[str, list] = {name: [] for name in systems}
     for _ in range(args.reps):  # round-robin: every system sees the same machine load
-        for name, step in systems.items():
+        for name, (step, _) in systems.items():
             inner = 1 if name.startswith(("micrograd", "autograd_nn Value")) else 200
             t0 = time.perf_counter()
             for _ in range(inner):
-                out = step()
-                results[name].append(out)
+                step()
             times[name].append((time.perf_counter() - t0) / inner)
-
-    # Check: the first step of every system gives the same loss and gradients (all started from the same weights).
-    ref_loss, ref_grads = results["micrograd 0.1.0"][0]
-    for name in systems:
-        loss, grads = results[name][0]
-        err = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip([loss, *grads], [ref_loss, *ref_grads]))
-        print(f"check {name:18s} first-step loss {loss:.12f}  max rel diff vs micrograd {err:.1e}")
-        assert err < 1e-9, name
 
     med = {name: statistics.median(ts) for name, ts in times.items()}
     print(f"\n{'system':18s} {'median step':>12s} {'× faster than micrograd':>24s} {'× numpy time':>13s}")
