@@ -203,3 +203,23 @@ def test_big_network_drops_edge_labels() -> None:
     edges = [a for _, _, a in dot_edges(src) if a.get("style") != "invis"]
     assert len(edges) == sum(len(n.w) for layer in mlp.layers for n in layer.neurons) and not any(
         a.get("label") for a in edges)
+
+
+def test_legend_writes_out_the_chain_for_one_path_and_counts_many():
+    # C = ½(σ(w·a + b) − y)²: one path from w, the legend's factors are the local derivatives along it.
+    w, a, b = Value(0.8, label="w"), Value(1.5, label="a"), Value(-0.4, label="b")
+    out = (weighted_sum([w], [a], b)).sigmoid()
+    C = 0.5 * (out - 1.0) ** 2
+    C.label = "C"
+    C.backward()
+    label = dot_nodes(draw_graph(C, highlight=w).source)["legend"]["label"]
+    factors = [float(f) for f in re.findall(r"\(([-0-9.e]+)\)", label)]
+    assert label.startswith("∂C/∂w = (") and len(factors) == 5  # *, **2, -, σ, Σw·a+b
+    assert math.prod(factors) == pytest.approx(w.grad, rel=1e-3)
+    assert label.endswith(f"= {w.grad:.4g}")
+    # x used on 4 paths: counted, not written out.
+    x = Value(0.3, label="x")
+    y = (x * x) * (x * x)
+    y.label = "y"
+    label = dot_nodes(draw_graph(y, highlight=x).source)["legend"]["label"]
+    assert "Σ over 4 red paths" in label

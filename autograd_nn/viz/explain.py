@@ -6,8 +6,8 @@ come from the engine's derivative rule (local_derivatives); a graph with many pa
 
 from __future__ import annotations
 
-from ..engine import Value, local_derivatives, topological_order
-from .graph import chain_total, fmt, paths_to_root
+from ..engine import Value, topological_order
+from .graph import chain_paths, chain_total, fmt
 
 MAX_PATHS_SHOWN = 6
 MAX_FACTORS_SHOWN = 10  # a longer path shows its first and last factors around an ellipsis
@@ -101,22 +101,9 @@ def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabe
     order = topological_order(root)
     names = {n: n.label or f"n{i}" for i, n in enumerate(order)}
     w_name = names.get(w, w.label or "w")
-    on_path = paths_to_root(root, w)
-    # Count paths first (a dynamic programme), then write out only the first max_paths of them, so a graph
-    # with exponentially many paths costs nothing extra.
-    count: dict[Value, int] = {w: 1}
-    partial: dict[Value, list[list[Factor]]] = {w: [[]]}
-    for node in order:
-        if node not in on_path or node is w:
-            continue
-        count[node], acc = 0, []
-        for p, dv in zip(node.parents, local_derivatives(node)):
-            if p in on_path:
-                count[node] += count[p]
-                acc.extend([(names[node], names[p], float(dv))] + path for path in partial[p][:max_paths])
-        partial[node] = acc[:max_paths]
-    paths = partial.get(root, [])
+    found, n_paths = chain_paths(root, w, max_paths)
+    paths = [[(names[child], names[p], d) for child, p, d in path] for path in found]
     if fold_unlabelled:
         shown = {n.label for n in order if n.label} | {names[root], w_name}
         paths = [fold(p, shown) for p in paths]
-    return Explanation(names[root], w_name, paths, count.get(root, 0), chain_total(root, w))
+    return Explanation(names[root], w_name, paths, n_paths, chain_total(root, w))

@@ -76,6 +76,25 @@ def chain_total(root: Value, w: Value) -> float:
     return reach.get(root, 0.0)
 
 
+def chain_paths(root: Value, w: Value, max_paths: int) -> tuple[list[list[tuple[Value, Value, float]]], int]:
+    """The paths from w up to root as (child, parent, ∂child/∂parent) factors, root end first: at most
+    ``max_paths`` of them written out, and how many there are in all (counted, not listed, so a graph with
+    exponentially many paths costs nothing extra)."""
+    on_path = paths_to_root(root, w)
+    count: dict[Value, int] = {w: 1}
+    partial: dict[Value, list[list[tuple[Value, Value, float]]]] = {w: [[]]}
+    for node in topological_order(root):
+        if node not in on_path or node is w:
+            continue
+        count[node], acc = 0, []
+        for p, d in zip(node._prev, local_derivatives(node)):
+            if p in on_path:
+                count[node] += count[p]
+                acc.extend([(node, p, float(d))] + path for path in partial[p][:max_paths])
+        partial[node] = acc[:max_paths]
+    return partial.get(root, []), count.get(root, 0)
+
+
 def _folded_neurons(order: list[Value]) -> set[Value]:
     """Weighted-sum nodes whose only consumer is an activation: drawn inside it as f(Σw·a+b)."""
     consumers: dict[Value, int] = {}
@@ -164,8 +183,13 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         g.chain_total = chain_total(root, highlight)
         w_name = highlight.label or names.get(highlight, "w")
         r_name = root.label or "root"
-        g.node("legend", f"∂{r_name}/∂{w_name} = Σ over red paths of Π edge labels = {fmt(g.chain_total)}",
-               shape="note", color=HOT, fontcolor=HOT)
+        paths, n_paths = chain_paths(root, highlight, 3)
+        if 1 <= n_paths <= 3:  # few paths: write the chain rule out, one factor per local derivative
+            terms = " + ".join("".join(f"({fmt(d)})" for _, _, d in path) for path in paths)
+            text = f"∂{r_name}/∂{w_name} = {terms} = {fmt(g.chain_total)}"
+        else:
+            text = f"∂{r_name}/∂{w_name} = Σ over {n_paths} red paths of Π local derivatives = {fmt(g.chain_total)}"
+        g.node("legend", text, shape="note", color=HOT, fontcolor=HOT)
     return g
 
 
