@@ -40,15 +40,19 @@ def initial_weights(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(rng.uniform(-1, 1, (nout, nin)), rng.uniform(-1, 1, nout)) for nin, nout in zip(SIZES, SIZES[1:])]
 
 
-def library_model(weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
-    """autograd_nn's own MLP (fused weighted-sum neurons), set to the shared initial weights."""
-    model = MLP(SIZES[0], SIZES[1:], activation="relu", output_activation="linear")
+def set_weights(model, weights):
+    """Give a model (autograd_nn's or micrograd's: both have layers → neurons → w, b) the shared weights."""
     for layer, (W, B) in zip(model.layers, weights):
         for neuron, row, b in zip(layer.neurons, W, B):
             for p, w in zip(neuron.w, row):
                 p.data = float(w)
             neuron.b.data = float(b)
     return model
+
+
+def library_model(weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
+    """autograd_nn's own MLP (fused weighted-sum neurons), set to the shared initial weights."""
+    return set_weights(MLP(SIZES[0], SIZES[1:], activation="relu", output_activation="linear"), weights)
 
 
 def loss_graph(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
@@ -79,13 +83,7 @@ def step_tape(tape, params):
 
 # -- micrograd 0.1.0 ----------------------------------------------------------------------------------------
 def micrograd_model(weights):
-    model = mg_nn.MLP(2, SIZES[1:])
-    for layer, (W, B) in zip(model.layers, weights):
-        for neuron, row, b in zip(layer.neurons, W, B):
-            for p, w in zip(neuron.w, row):
-                p.data = float(w)
-            neuron.b.data = float(b)
-    return model
+    return set_weights(mg_nn.MLP(2, SIZES[1:]), weights)  # ReLU hidden layers, linear output (micrograd's default)
 
 
 def step_micrograd(X, y, model):
