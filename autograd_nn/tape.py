@@ -3,16 +3,23 @@
 Recording walks the graph under ``root`` once and groups its nodes by topological level, op and number of
 operands: nodes in one group do not depend on each other, so each group is one numpy call of the op's
 ``vector`` forward and one call of its ``derivative`` — the op table's own rule, evaluated on arrays (there
-is no second copy of any derivative here). Two things keep the number of groups small:
+is no second copy of any derivative here). What keeps it fast:
 
 * chains of binary ``+`` that ``sum()`` builds (((0 + a) + b) + c …) are merged into one n-ary sum, so a sum
   of 300 terms is one level instead of 300;
-* the operands of a group are fetched with one 2-D gather, and its gradients scattered with one bincount.
+* a layer over a batch (the same weighted sum for every sample) is one matrix product each way (``_Grid``);
+* every node gets a slot in one value array and one gradient array, and a group's nodes get consecutive slots,
+  laid out in the order of their operands, so most reads and writes are slices (views), not gathers;
+* non-finite numbers are looked for once per pass; only when there is one is the pass redone group by group,
+  to raise the same DomainError that ``backward()`` would, naming the op and its operands.
+
+A graph that is deep and narrow (a chain: one node per level) gains nothing from numpy and replays slower
+than ``backward()``; the tape is for wide graphs such as a network over a batch.
 
 Limitation: a tape replays the *structure* it recorded. Python control flow that depends on data (an ``if``
-on a Value, a loop whose length depends on data, relu's branch is fine: it is an op) stays frozen as it was
+on a Value, a loop whose length depends on data; relu's branch is fine: it is an op) stays frozen as it was
 when recorded; build a new Tape then. ``check()`` re-walks the graph and raises if its node or leaf count
-changed, and ``forward()`` raises if the number of leaves given differs from the recording.
+changed since it was recorded.
 """
 
 from __future__ import annotations
