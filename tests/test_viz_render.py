@@ -60,3 +60,11 @@ def test_notebook_display_of_value_and_graph() -> None:
     assert svg is not None and "data 6" in "".join(ET.fromstring(svg.encode()).itertext())
     bundle = draw_graph(v)._repr_mimebundle_()
     assert "data 6" in "".join(ET.fromstring(bundle["image/svg+xml"].encode()).itertext())
+
+
+def test_render_takes_the_format_from_the_suffix_and_rejects_a_mismatch(tmp_path):
+    png = render(Value(2.0, label="x"), tmp_path / "x.png", force_pure=True)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match=r"ends in \.png but format='svg'"):
+        render(Value(1.0), tmp_path / "y.png", format="svg", force_pure=True)
+    assert not (tmp_path / "y.png").exists()

@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="autograd_nn_demo", metavar="DIR",
                       help="output directory (default: ./autograd_nn_demo)")
     demo.add_argument("--epochs", type=a.positive_int, default=60, help="training epochs (default: 60)")
-    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown on a terminal)")
 
     train = sub.add_parser("train", help="train an MLP on a 2-D toy data set",
                            description="Train an MLP on a 2-D toy data set and write the loss curve and the "
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="autograd_nn_train", metavar="DIR",
                        help="output directory (default: ./autograd_nn_train)")
     train.add_argument("--save", metavar="MODEL.json", help="also save the trained model as JSON")
-    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown on a terminal)")
 
     for name, helptext in (("graph", "draw an expression's computation graph with values and gradients"),
                            ("gradcheck", "compare an expression's gradients with finite differences"),

@@ -12,7 +12,7 @@ from .args import UsageError, output_dir, output_file
 
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
-           epochs: int, batch_size: int, seed: int, progress: bool) -> tuple[Any, np.ndarray, np.ndarray, Any]:
+           epochs: int, batch_size: int, seed: int, progress: bool | None) -> tuple[Any, np.ndarray, np.ndarray, Any]:
     """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history)."""
     from .. import data, optim
     from ..engine import DomainError
@@ -70,7 +70,7 @@ def train(options: argparse.Namespace) -> int:
     save = output_file(options.save, (".json",)) if options.save else None  # checked before training
     model, X, y, history = _train(options.dataset, options.samples, options.layers, options.activation,
                                   options.loss, options.optimizer, options.lr, options.epochs, options.batch_size,
-                                  options.seed, not options.no_progress)
+                                  options.seed, False if options.no_progress else None)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, options.dataset)
     if save:
@@ -89,7 +89,7 @@ def demo(options: argparse.Namespace) -> int:
 
     print("Training a 2-16-16-1 ReLU MLP on 100 moons points (hinge loss, Adam, lr 0.05)")
     model, X, y, history = _train("moons", 100, [16, 16], "relu", "hinge", "adam", 0.05, options.epochs, 32, 0,
-                                  not options.no_progress)
+                                  False if options.no_progress else None)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, "moons")
     written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg"))

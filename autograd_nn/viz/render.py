@@ -68,13 +68,20 @@ def svg_text(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, force_pu
     return render_source(_as_graph(graph_or_value).source, "svg", force_pure).decode("utf-8")
 
 
-def render(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, path: str | Path, format: str = "svg",
+def render(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, path: str | Path, format: str | None = None,
            force_pure: bool = False) -> Path:
     """Write the picture of a graph (or of a Value's computation graph) to path; returns the path.
 
+    The format is the path's suffix (``.svg``, ``.png``, ``.pdf``) unless given; SVG when neither says.
     ``force_pure=True`` uses graphviz-pure even when a system `dot` exists (tests use it).
     """
-    data = render_source(_as_graph(graph_or_value).source, format, force_pure)
     path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if format is None:
+        format = suffix if suffix in FORMATS else "svg"
+    elif suffix in FORMATS and suffix != format:
+        raise ValueError(f"render: {path.name!r} ends in .{suffix} but format={format!r}; "
+                         "give a matching suffix or leave format out")
+    data = render_source(_as_graph(graph_or_value).source, format, force_pure)
     path.write_bytes(data)
     return path
