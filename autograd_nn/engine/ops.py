@@ -99,6 +99,11 @@ class Op:
         """Apply the op to Values (recorded), numpy arrays (element-wise) or plain numbers (a float)."""
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
+        for a in args:  # a plain loop, not any(...): this runs for every neuron of every forward pass
+            if type(a) is not Value:
+                break
+        else:
+            return self.apply(*args)
         if any(type(a) is Value for a in args):
             return self.apply(*[a if type(a) is Value else constant(a, self) for a in args])
         if any(isinstance(a, np.ndarray) for a in args):
