@@ -123,6 +123,7 @@ def test_gradient_overflow_in_backward_is_an_error_not_inf():
     x = Value(1e-310)
     with pytest.raises(DomainError, match="not finite"):
         x.log().backward()
+    assert x.grad == 0.0  # not the inf that overflowed
 
 
 def test_exponent_must_be_finite():
@@ -333,3 +334,13 @@ def test_define_op_rejects_bad_definitions():
         define_op("f", math.sin, 3)
     with pytest.raises(ValueError, match="forward takes \\*args; pass arity="):
         define_op("f", lambda *a: 0.0, lambda *a: 0.0)
+
+
+def test_a_backward_that_fails_midway_leaves_every_leaf_grad_as_it_was():
+    # The root (a product) is processed first and adds to y; then sqrt'(0) is undefined and backward raises.
+    x, y = Value(0.0), Value(2.0)
+    y.grad = 1.0
+    f = (x.sqrt() + 1) * y
+    with pytest.raises(DomainError, match=r"sqrt\(0.0\)"):
+        f.backward()
+    assert (x.grad, y.grad) == (0.0, 1.0)

@@ -79,31 +79,39 @@ def backward(root: Value) -> None:
     backward twice on a graph adds the leaves' gradients twice, as PyTorch does, instead of compounding them.
     """
     order = topological_order(root)
+    leaves = []  # with their grads before this pass: an error midway must not leave half-added gradients
     for node in order:
         if node._op is not None:
             node.grad = 0.0
-    root.grad = 1.0 if root._op is not None else root.grad + 1.0  # a leaf root accumulates like any leaf
-    for node in reversed(order):
-        op = node._op
-        g = node.grad
-        # A leaf has nothing to pass on; a zero gradient passes on only zeros (common behind a relu).
-        if op is None or g == 0.0:
-            continue
-        if not _isfinite(g):
-            raise DomainError(f"backward: the gradient reached {g} at {node!r} (overflow); "
-                              "the function is too steep here for floats")
-        parents = node._prev
-        try:
-            # local_derivatives(node), inlined: this line runs once per node of every backward pass.
-            partials = op.derivative(*[p.data for p in parents], node.data)
-        except (ArithmeticError, ValueError):
-            local_derivatives(node)  # raises the DomainError that names the op and its operands
-            raise
-        for parent, d in zip(parents, partials):
-            parent.grad += g * d
-    for node in order:
-        if node._op is None and not _isfinite(node.grad):
-            raise DomainError(f"backward: the gradient of {node!r} is not finite (overflow)")
+        else:
+            leaves.append((node, node.grad))
+    try:
+        root.grad = 1.0 if root._op is not None else root.grad + 1.0  # a leaf root accumulates like any leaf
+        for node in reversed(order):
+            op = node._op
+            g = node.grad
+            # A leaf has nothing to pass on; a zero gradient passes on only zeros (common behind a relu).
+            if op is None or g == 0.0:
+                continue
+            if not _isfinite(g):
+                raise DomainError(f"backward: the gradient reached {g} at {node!r} (overflow); "
+                                  "the function is too steep here for floats")
+            parents = node._prev
+            try:
+                # local_derivatives(node), inlined: this line runs once per node of every backward pass.
+                partials = op.derivative(*[p.data for p in parents], node.data)
+            except (ArithmeticError, ValueError):
+                local_derivatives(node)  # raises the DomainError that names the op and its operands
+                raise
+            for parent, d in zip(parents, partials):
+                parent.grad += g * d
+        for node, _ in leaves:
+            if not _isfinite(node.grad):
+                raise DomainError(f"backward: the gradient of {node!r} is not finite (overflow)")
+    except BaseException:
+        for node, before in leaves:
+            node.grad = before
+        raise
 
 
 @overload
