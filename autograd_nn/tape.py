@@ -234,12 +234,14 @@ class _Group:
     Their outputs are the slots start…stop; ``cols[j]`` holds operand j of every node.
     """
 
-    __slots__ = ("op", "start", "stop", "cols", "rows", "block")
+    __slots__ = ("op", "start", "stop", "cols", "block", "rows")
 
     def __init__(self, op: Any, start: int, stop: int, cols: np.ndarray) -> None:
         self.op, self.start, self.stop, self.cols = op, start, stop, cols
-        self.rows = [_Slots(row) for row in cols]  # operand j of every node
-        self.block = _Slots(cols)  # all operands at once: a sum's hundreds of rows in one gather
+        # A sum reads all its operand rows (hundreds, for sum()) as one block; another op, operand j of every
+        # node as row j.
+        self.block = _Slots(cols) if op is _SUM else None
+        self.rows = [_Slots(row) for row in cols] if op is not _SUM else []
 
     def flat_operands(self) -> tuple[np.ndarray, np.ndarray]:
         return np.arange(self.start, self.stop), self.cols
