@@ -397,17 +397,13 @@ class TapeBackend:
         self._outs: list[Any] = []
 
     def __call__(self, model: Any, batch: Any) -> tuple[float, int]:
-        from .engine import weighted_sum  # noqa: PLC0415 (local: only needed here)
-        from .losses import mean_loss  # noqa: PLC0415
+        from .train import batch_loss  # noqa: PLC0415 (local: only needed here)
 
         key = (id(model), batch.X.shape, np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
         if key != self._key:
+            # The inputs are leaves too, so that a later batch of the same shape replays on the same tape.
             rows = [[Value(float(v)) for v in x] for x in batch.X]
-            outs = [model(row) for row in rows]
-            total = mean_loss([batch.loss(o, batch.target(t)) for o, t in zip(outs, batch.y)])
-            if batch.l2:
-                ps = model.parameters()
-                total = total + batch.l2 * weighted_sum(ps, ps)
+            total, outs = batch_loss(model, batch, rows)
             self._key, self._tape, self._outs = key, Tape(total), outs
             self._inputs = [v for row in rows for v in row]
         tape = self._tape

@@ -74,13 +74,21 @@ BatchResult = tuple[float, int]  # (the batch loss L, how many rows the predicti
 Backend = Callable[[Any, Batch], BatchResult]
 
 
-def value_backend(model: Any, batch: Batch) -> BatchResult:
-    """The default backend: build L on Values, call backward(); the parameters' .grad then hold ∂L/∂p."""
-    outs = [model(list(map(float, x))) for x in batch.X]
+def batch_loss(model: Any, batch: Batch, rows: Sequence[Sequence[Any]] | None = None) -> tuple[Value, list[Any]]:
+    """L = (1/n) Σᵢ loss(model(xᵢ), yᵢ) + l2·Σ p² on Values, and the model's outputs (rows default to batch.X)."""
+    if rows is None:
+        rows = [list(map(float, x)) for x in batch.X]
+    outs = [model(row) for row in rows]
     total = L.mean_loss([batch.loss(o, batch.target(y)) for o, y in zip(outs, batch.y)])
     if batch.l2:
         ps = model.parameters()
         total = total + batch.l2 * weighted_sum(ps, ps)  # Σ p·p as one fused node
+    return total, outs
+
+
+def value_backend(model: Any, batch: Batch) -> BatchResult:
+    """The default backend: build L on Values, call backward(); the parameters' .grad then hold ∂L/∂p."""
+    total, outs = batch_loss(model, batch)
     total.backward()
     correct = 0
     if batch.predict is not None:

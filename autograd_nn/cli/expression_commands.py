@@ -31,7 +31,7 @@ def graph(options: argparse.Namespace) -> int:
 
     root.backward()
     try:
-        written = render(draw_graph(root, show_local_grads=True), path, format=path.suffix[1:].lower())
+        written = render(draw_graph(root, show_local_grads=True), path)  # the format follows the suffix
     except GraphTooLarge as exc:  # its advice names API arguments; the command line can only shorten EXPR
         raise UsageError(f"{str(exc).split(';')[0]}: draw a shorter expression") from None
     except RenderError as exc:
