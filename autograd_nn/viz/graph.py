@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import graphviz
-
 from ..engine import Value, local_derivatives, topological_order
 from ..engine.ops import ADD, MUL, WEIGHTED_SUM
+from .render import Graph
 
 COLLAPSE = ("none", "weighted_sum", "neurons")
 HOT = "#d62728"      # the highlighted chain
@@ -22,21 +21,6 @@ DIM = "#999999"      # grads not yet filled in
 
 class GraphTooLarge(ValueError):
     """The graph has more nodes than draw_graph's max_nodes."""
-
-
-class Graph(graphviz.Digraph):
-    """A graphviz.Digraph that a notebook shows as SVG without system Graphviz (via autograd_nn.viz.render).
-
-    ``chain_total`` is, when a Value was highlighted, Σ over paths of the product of the local derivatives
-    along it: ∂root/∂w, which equals w.grad after root.backward().
-    """
-
-    chain_total: float | None = None
-
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None, **_: object) -> dict[str, str]:
-        from .render import svg_text  # render imports this module
-
-        return {"image/svg+xml": svg_text(self)}
 
 
 def fmt(x: float) -> str:

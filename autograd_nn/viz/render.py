@@ -2,6 +2,9 @@
 
 graphviz-pure (a PyPI dependency) is a dot-compatible renderer, so a machine without system Graphviz renders
 too; when neither can be run, RenderError says what to install.
+
+This module knows graphviz graphs only, never a Value: ``autograd_nn.viz.render`` and ``autograd_nn.viz.svg_text``
+draw a Value first (draw_graph sits above this module). ``Graph`` is the Digraph that shows itself as SVG.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypeAlias
 
 import graphviz
 
-from ..engine import Value
-
+GraphLike: TypeAlias = "graphviz.Digraph | graphviz.Graph"
+GRAPH_TYPES = (graphviz.Digraph, graphviz.Graph)
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = "install Graphviz (e.g. `apt-get install graphviz`) or the PyPI package graphviz-pure"
 
@@ -53,24 +57,19 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False) ->
     return done.stdout
 
 
-def _as_graph(graph_or_value: graphviz.Digraph | graphviz.Graph | Value) -> graphviz.Digraph | graphviz.Graph:
-    if isinstance(graph_or_value, Value):
-        from .graph import draw_graph
-
-        return draw_graph(graph_or_value)
-    if isinstance(graph_or_value, (graphviz.Digraph, graphviz.Graph)):
-        return graph_or_value
-    raise TypeError(f"render: expected a Value or a graphviz graph, got {type(graph_or_value).__name__}")
+def _source(graph: GraphLike) -> str:
+    if isinstance(graph, GRAPH_TYPES):
+        return str(graph.source)
+    raise TypeError(f"render: expected a graphviz graph, got {type(graph).__name__}")
 
 
-def svg_text(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, force_pure: bool = False) -> str:
+def svg_text(graph: GraphLike, force_pure: bool = False) -> str:
     """The picture as SVG text (what a notebook displays)."""
-    return render_source(_as_graph(graph_or_value).source, "svg", force_pure).decode("utf-8")
+    return render_source(_source(graph), "svg", force_pure).decode("utf-8")
 
 
-def render(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, path: str | Path, format: str | None = None,
-           force_pure: bool = False) -> Path:
-    """Write the picture of a graph (or of a Value's computation graph) to path; returns the path.
+def render(graph: GraphLike, path: str | Path, format: str | None = None, force_pure: bool = False) -> Path:
+    """Write the picture of a graphviz graph to path; returns the path.
 
     The format is the path's suffix (``.svg``, ``.png``, ``.pdf``) unless given; SVG when neither says.
     ``force_pure=True`` uses graphviz-pure even when a system `dot` exists (tests use it).
@@ -82,6 +81,19 @@ def render(graph_or_value: graphviz.Digraph | graphviz.Graph | Value, path: str 
     elif suffix in FORMATS and suffix != format:
         raise ValueError(f"render: {path.name!r} ends in .{suffix} but format={format!r}; "
                          "give a matching suffix or leave format out")
-    data = render_source(_as_graph(graph_or_value).source, format, force_pure)
+    data = render_source(_source(graph), format, force_pure)
     path.write_bytes(data)
     return path
+
+
+class Graph(graphviz.Digraph):
+    """A graphviz.Digraph that a notebook shows as SVG without system Graphviz (rendered as above).
+
+    ``chain_total`` is, when a Value was highlighted, Σ over paths of the product of the local derivatives
+    along it: ∂root/∂w, which equals w.grad after root.backward().
+    """
+
+    chain_total: float | None = None
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None, **_: object) -> dict[str, str]:
+        return {"image/svg+xml": svg_text(self)}
