@@ -1,6 +1,7 @@
 """Neuron, Layer and MLP built on `Value`: z = w·a + b as one fused node, then a = σ(z).
 
 Parameters are ordered layer by layer, neuron by neuron: each neuron's weights w₁…wₙ, then its bias b.
+Saving and loading an MLP is ``autograd_nn.serialize`` (save_mlp, load_mlp), which sits above this module.
 """
 
 from __future__ import annotations
@@ -8,15 +9,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .engine.ops import RELU, SIGMOID, TANH
+from .engine.ops import RELU, SIGMOID, TANH, Op
 
-ACTIVATIONS: dict[str, Any] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
+ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
+
+
+class Model(Protocol):
+    """What training, the batch loss and the tape backend need of a model: call it on one input row, and its
+    parameters (the Values the optimizer updates). Neuron, Layer and MLP are Models."""
+
+    def __call__(self, x: Sequence[float | Value], /) -> Value | list[Value]: ...
+
+    def parameters(self) -> list[Value]: ...
 
 
 def _check_activation(activation: str) -> str:
@@ -133,12 +143,11 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: hidden layers use `activation`, the last layer `output_activation`."""
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "tanh",
+    def __init__(self, nin: int, nouts: Sequence[int] | int, activation: str = "tanh",
                  output_activation: str = "linear", seed: Any = None, init: str = "uniform") -> None:
         self.nin = _check_size(nin, "MLP: nin")
-        if isinstance(nouts, (int, np.integer)):
-            nouts = [nouts]
-        self.nouts = [_check_size(n, "MLP: each layer size") for n in nouts]
+        sizes_out: Sequence[Any] = [nouts] if isinstance(nouts, (int, np.integer)) else nouts
+        self.nouts = [_check_size(n, "MLP: each layer size") for n in sizes_out]
         if not self.nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
         self.activation = _check_activation(activation)
@@ -151,24 +160,15 @@ class MLP(Module):
                              init=init) for i in range(len(self.nouts))]
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
-        x = _check_input(x, self.nin, "MLP")
+        row = _check_input(x, self.nin, "MLP")
+        outs: list[Value] = []
         for layer in self.layers:
-            x = [n(x) for n in layer.neurons]  # sizes match by construction: skip the per-layer check
-        return x[0] if len(x) == 1 else x
+            outs = [n(row) for n in layer.neurons]  # sizes match by construction: skip the per-layer check
+            row = outs
+        return outs[0] if len(outs) == 1 else outs
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
-
-    def save(self, path: Any) -> None:
-        """Write the architecture and every parameter to a JSON file, atomically (see serialize)."""
-        from .serialize import save_mlp
-        save_mlp(self, path)
-
-    @classmethod
-    def load(cls, path: Any) -> MLP:
-        """Read a model written by save(); raises ModelFileError naming the file on any problem."""
-        from .serialize import load_mlp
-        return load_mlp(path)
 
     def __repr__(self) -> str:
         return (f"MLP(nin={self.nin}, nouts={self.nouts}, activation={self.activation!r}, "

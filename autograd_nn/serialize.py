@@ -1,5 +1,8 @@
 """Save and load an MLP as a small JSON file: format tag and version, architecture, activations, parameters.
 
+``save_mlp(model, path)`` writes, ``load_mlp(path)`` returns a new MLP. This module sits above ``nn``: nn never
+imports it.
+
 Floats are written with repr (json does this), so every parameter reads back bit for bit. The write is atomic:
 a temporary file in the same directory is written, flushed, fsync'ed and then renamed over the target with
 os.replace, so a crash or a full disk leaves either the old file or the new one, never a half-written file.
@@ -14,6 +17,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from .nn import ACTIVATIONS, MLP
+
 FORMAT = "autograd_nn.mlp"
 VERSION = 1
 
@@ -22,7 +27,7 @@ class ModelFileError(ValueError):
     """A model file that is missing, unreadable, truncated, corrupted or does not describe a valid MLP."""
 
 
-def to_dict(model: Any) -> dict[str, Any]:
+def to_dict(model: MLP) -> dict[str, Any]:
     """The JSON-ready description of `model`: layers → neurons → {"w": [...], "b": ...}."""
     return {
         "format": FORMAT,
@@ -35,7 +40,7 @@ def to_dict(model: Any) -> dict[str, Any]:
     }
 
 
-def save_mlp(model: Any, path: str | os.PathLike[str]) -> None:
+def save_mlp(model: MLP, path: str | os.PathLike[str]) -> None:
     """Write `model` to `path` atomically (temp file + fsync + os.replace in the same directory)."""
     path = Path(path)
     try:
@@ -78,10 +83,8 @@ def _number(x: Any, path: Path, where: str) -> float:
     return float(x)
 
 
-def load_mlp(path: str | os.PathLike[str]) -> Any:
+def load_mlp(path: str | os.PathLike[str]) -> MLP:
     """Read a file written by save_mlp and return a new MLP; raises ModelFileError naming the file."""
-    from .nn import ACTIVATIONS, MLP
-
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -135,3 +138,6 @@ def load_mlp(path: str | os.PathLike[str]) -> Any:
             p.data = v
         n.b.data = b
     return model
+
+
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "load_mlp", "save_mlp", "to_dict"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograd_nn import MLP, data
+from autograd_nn import MLP, data, save_mlp
 from autograd_nn.optim import linear_decay
 from autograd_nn.plots import plot_decision_boundary, plot_loss_curve
 from autograd_nn.train import fit
@@ -41,7 +41,7 @@ def main() -> None:
                                    title="micrograd demo: hinge + L2"))
     print("wrote", plot_decision_boundary(scores, X, y, out_dir / "moons_boundary.png", resolution=60,
                                           title="MLP 2-16-16-1 on the moons"))
-    model.save(out_dir / "moons_mlp.json")
+    save_mlp(model, out_dir / "moons_mlp.json")
     print("wrote", out_dir / "moons_mlp.json")
 
 

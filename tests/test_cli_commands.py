@@ -85,8 +85,8 @@ def test_train_writes_plots_and_model(capsys, tmp_path):
     assert_png(tmp_path / "out" / "decision_boundary.png")
     saved = json.loads(model.read_text())
     assert saved, "the saved model is empty"
-    from autograd_nn.nn import MLP
-    loaded = MLP.load(model)
+    from autograd_nn.serialize import load_mlp
+    loaded = load_mlp(model)
     assert loaded.nouts == [8, 1]
 
 

@@ -74,7 +74,9 @@ def train(options: argparse.Namespace) -> int:
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, options.dataset)
     if save:
-        model.save(save)
+        from ..serialize import save_mlp
+
+        save_mlp(model, save)
         written.append(save)
     for path in written:
         print(f"wrote {path}")
