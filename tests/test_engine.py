@@ -121,7 +121,7 @@ def test_backward_domain_errors_name_the_op(make, message):
 
 def test_gradient_overflow_in_backward_is_an_error_not_inf():
     x = Value(1e-310)
-    with pytest.raises(DomainError, match="not finite"):
+    with pytest.raises(DomainError, match="overflow"):
         x.log().backward()
     assert x.grad == 0.0  # not the inf that overflowed
 

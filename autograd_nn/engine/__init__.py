@@ -1,23 +1,35 @@
 """The engine: `Value`, the op table and the chain rule. Everything else in autograd_nn is built on it."""
 
 from .value import Value, zero_grad  # first: ops and autodiff import Value
-from .autodiff import backward, grad, local_derivatives, topological_order
+from .autodiff import Visit, backward, grad, local_derivatives, topological_order, walk
 from .errors import DomainError
 from .ops import (
     BUILTIN_OPS,
+    FUNCTIONS,
+    Domain,
     Op,
+    absolute,
     define_op,
+    eq,
     exp,
+    gt,
     log,
+    lt,
+    maximum,
+    minimum,
     relu,
     sigmoid,
+    softplus,
     sqrt,
     step,
+    sum_of,
     tanh,
     weighted_sum,
 )
 
 __all__ = [
-    "Value", "zero_grad", "backward", "grad", "local_derivatives", "topological_order", "DomainError",
-    "BUILTIN_OPS", "Op", "define_op", "exp", "log", "relu", "sigmoid", "sqrt", "step", "tanh", "weighted_sum",
+    "Value", "zero_grad", "Visit", "backward", "grad", "local_derivatives", "topological_order", "walk",
+    "DomainError", "BUILTIN_OPS", "FUNCTIONS", "Domain", "Op", "define_op", "sum_of", "weighted_sum",
+    "absolute", "eq", "exp", "gt", "log", "lt", "maximum", "minimum", "relu", "sigmoid", "softplus", "sqrt", "step",
+    "tanh",
 ]

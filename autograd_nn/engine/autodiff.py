@@ -1,20 +1,27 @@
-"""The chain rule over a graph of Values: topological order, ``backward()`` and ``grad()``.
+"""The chain rule over a graph of Values: one reverse walk, and ``backward()`` and ``grad()`` built on it.
 
 For every node v with parents p₁…pₙ, the chain rule says ∂C/∂pᵢ += ∂C/∂v · ∂v/∂pᵢ. Visiting the nodes in
 reverse topological order (every node after all the nodes that use it) makes ∂C/∂v complete before it is
 passed on. The local derivatives ∂v/∂pᵢ come from the op table (``ops.py``), one rule per op.
+
+:func:`walk` is the only place where this is done. Everything that needs "the gradient at each node" —
+``backward()``, ``grad()`` (both modes), the backward step-through, the chain-rule derivations, the tape's
+error path — reads it from the walk, so they agree on every graph, edge cases included.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from .errors import DomainError
 from .value import Value
 
 _isfinite = math.isfinite
+
+Visit = tuple[Value, Any, "tuple[Any, ...] | None"]
+"""What :func:`walk` yields for each node: (node, grad, partials)."""
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -53,16 +60,16 @@ def local_derivatives(node: Value, on_values: bool = False) -> tuple[Any, ...]:
     op = node._op
     if op is None:
         return ()
+    args: Sequence[Any]
+    out: Any
     if on_values:
-        args: Sequence[Any] = node._prev
-        out: Any = node
+        args, out = node._prev, node
     else:
         args, out = [p.data for p in node._prev], node.data
     try:
-        return op.derivative(*args, out)
+        return tuple(op.derivative(*args, out))
     except (ArithmeticError, ValueError) as exc:
-        why = exc if isinstance(exc, DomainError) else f"undefined at these operands ({exc})"
-        raise DomainError(f"derivative of {op.describe(args)}: {why}") from None
+        raise _derivative_error(node, exc) from None
     except TypeError as exc:
         if not on_values:
             raise
@@ -72,46 +79,117 @@ def local_derivatives(node: Value, on_values: bool = False) -> tuple[Any, ...]:
                         "(e.g. autograd_nn.exp) instead of math functions") from None
 
 
+def _derivative_error(node: Value, exc: BaseException) -> DomainError:
+    op = node._op
+    assert op is not None
+    why = exc if isinstance(exc, DomainError) else f"undefined at these operands ({exc})"
+    return DomainError(f"derivative of {op.describe([p.data for p in node._prev])}: {why}")
+
+
+def _overflow(node: Value, g: float) -> DomainError:
+    return DomainError(f"backward: the gradient reached {g} at {node!r} (overflow); "
+                       "the function is too steep here for floats")
+
+
+def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Iterator[Visit]:
+    """Apply the chain rule from ``root`` backwards, yielding ``(node, grad, partials)`` for every node.
+
+    Nodes come in reverse topological order, each once its gradient grad = ∂root/∂node (times ``seed``) is
+    complete; ``partials`` are the local derivatives ∂node/∂parentᵢ it multiplied grad by and passed on, or
+    None when it passed nothing on. The rules, the same for every consumer:
+
+    * a leaf passes nothing on;
+    * a node whose gradient is exactly 0 passes nothing on, and its local derivatives are not evaluated (an
+      undefined one there, such as sqrt'(0) in ``sqrt(x) * 0``, is no error: zero times anything is zero);
+    * otherwise every local derivative is evaluated; an undefined one raises the DomainError that names the op
+      and its operands, and a gradient that overflows to ±inf raises a DomainError too.
+
+    With ``create_graph`` the gradients and partials are Values recording how they were computed (so they can
+    be differentiated again). Their numbers are the float walk's, and so are every decision and error: the
+    floats are computed alongside. Where the float gradient is 0 but its Value still depends on the inputs,
+    the Value partials are recorded if they are defined, so that second derivatives are right there too.
+    """
+    order = topological_order(root)
+    if create_graph:
+        yield from _walk_on_values(order, root, seed)
+        return
+    # Every node's gradient starts at 0 (fromkeys is one C call); += below then needs no .get per edge.
+    acc: dict[Value, float] = dict.fromkeys(order, 0.0)
+    acc[root] = seed
+    isfinite, pairs = _isfinite, zip  # locals: this loop runs once per node of every backward pass
+    for node in reversed(order):
+        g = acc[node]
+        op = node._op
+        if op is None or g == 0.0:  # a zero gradient passes on only zeros (common behind a relu)
+            if not isfinite(g):
+                raise _overflow(node, g)
+            yield node, g, None
+            continue
+        if not isfinite(g):
+            raise _overflow(node, g)
+        parents = node._prev
+        try:
+            # local_derivatives(node), inlined: this line runs once per node of every backward pass.
+            partials = op.derivative(*[p.data for p in parents], node.data)
+        except (ArithmeticError, ValueError) as exc:
+            raise _derivative_error(node, exc) from None
+        for parent, d in pairs(parents, partials):
+            acc[parent] += g * d
+        yield node, g, partials
+
+
+def _walk_on_values(order: list[Value], root: Value, seed: float) -> Iterator[Visit]:
+    """The walk with create_graph: Value gradients built alongside the float ones that decide everything."""
+    acc: dict[Value, float] = {root: seed}
+    vacc: dict[Value, Value] = {root: Value(seed)}
+    for node in reversed(order):
+        g = acc.pop(node, 0.0)
+        gv = vacc.pop(node, None)
+        if not _isfinite(g):
+            raise _overflow(node, g)
+        if node._op is None or gv is None:
+            yield node, gv if gv is not None else Value(0.0), None
+            continue
+        if g == 0.0:
+            # The number is 0, but ∂(grad)/∂input may not be: keep the Value terms where they are defined.
+            try:
+                partials = local_derivatives(node, on_values=True)
+            except DomainError:
+                yield node, gv, None
+                continue
+        else:
+            floats = local_derivatives(node)  # the float walk's rule and error, first
+            for parent, d in zip(node._prev, floats):
+                acc[parent] = acc.get(parent, 0.0) + g * d
+            partials = local_derivatives(node, on_values=True)
+        for parent, d in zip(node._prev, partials):
+            if type(d) is not Value and d == 0.0:
+                continue
+            contribution = gv if type(d) is not Value and d == 1.0 else gv * d  # no needless "× 1" node
+            previous = vacc.get(parent)
+            vacc[parent] = contribution if previous is None else previous + contribution
+        yield node, gv, partials
+
+
 def backward(root: Value) -> None:
     """Backpropagate from ``root``: root.grad = 1, then v.grad = Σ over v's children c of c.grad · ∂c/∂v.
 
-    Leaves accumulate into their existing ``.grad``; intermediate nodes are reset first, so that calling
-    backward twice on a graph adds the leaves' gradients twice, as PyTorch does, instead of compounding them.
+    Leaves accumulate into their existing ``.grad``; intermediate nodes get this pass's gradient, so that
+    calling backward twice on a graph adds the leaves' gradients twice, as PyTorch does. The leaves are written
+    only once the walk has finished: an error midway leaves every leaf's ``.grad`` as it was.
     """
-    order = topological_order(root)
-    leaves = []  # with their grads before this pass: an error midway must not leave half-added gradients
-    for node in order:
-        if node._op is not None:
-            node.grad = 0.0
+    leaves = []
+    add_leaf = leaves.append
+    for node, g, _ in walk(root):
+        if node._op is None:
+            add_leaf((node, node.grad + g))
         else:
-            leaves.append((node, node.grad))
-    try:
-        root.grad = 1.0 if root._op is not None else root.grad + 1.0  # a leaf root accumulates like any leaf
-        for node in reversed(order):
-            op = node._op
-            g = node.grad
-            # A leaf has nothing to pass on; a zero gradient passes on only zeros (common behind a relu).
-            if op is None or g == 0.0:
-                continue
-            if not _isfinite(g):
-                raise DomainError(f"backward: the gradient reached {g} at {node!r} (overflow); "
-                                  "the function is too steep here for floats")
-            parents = node._prev
-            try:
-                # local_derivatives(node), inlined: this line runs once per node of every backward pass.
-                partials = op.derivative(*[p.data for p in parents], node.data)
-            except (ArithmeticError, ValueError):
-                local_derivatives(node)  # raises the DomainError that names the op and its operands
-                raise
-            for parent, d in zip(parents, partials):
-                parent.grad += g * d
-        for node, _ in leaves:
-            if not _isfinite(node.grad):
-                raise DomainError(f"backward: the gradient of {node!r} is not finite (overflow)")
-    except BaseException:
-        for node, before in leaves:
-            node.grad = before
-        raise
+            node.grad = g
+    for node, total in leaves:
+        if not _isfinite(total):
+            raise DomainError(f"backward: the gradient of {node!r} would become {total} (overflow)")
+    for node, total in leaves:
+        node.grad = total
 
 
 @overload
@@ -132,29 +210,14 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     """
     if type(output) is not Value:
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__} {output!r}")
-    single = type(inputs) is Value
-    xs = [inputs] if single else list(inputs)
+    xs: list[Value] = [inputs] if isinstance(inputs, Value) else list(inputs)
     for x in xs:
         if type(x) is not Value:
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
-
-    # acc[v] = ∂output/∂v so far: floats, or Values when the derivative itself is to be differentiable.
-    acc: dict[Value, Any] = {output: Value(1.0) if create_graph else 1.0}
-    for node in reversed(topological_order(output)):
-        g = acc.get(node)
-        if g is None or node._op is None:
-            continue
-        # The same rule as backward's; with create_graph it is evaluated on the Values themselves.
-        partials = local_derivatives(node, on_values=create_graph)
-        for parent, d in zip(node._prev, partials):
-            if type(d) is not Value and d == 1.0:
-                contribution = g  # skip a needless "× 1" node
-            elif type(d) is not Value and d == 0.0:
-                continue
-            else:
-                contribution = g * d
-            previous = acc.get(parent)
-            acc[parent] = contribution if previous is None else previous + contribution
-    zero = 0.0
-    results = [acc.get(x, Value(zero) if create_graph else zero) for x in xs]
-    return results[0] if single else results
+    wanted = set(xs)
+    found: dict[Value, Any] = {}
+    for node, g, _ in walk(output, create_graph=create_graph):
+        if node in wanted:
+            found[node] = g
+    results = [found[x] if x in found else (Value(0.0) if create_graph else 0.0) for x in xs]
+    return results[0] if isinstance(inputs, Value) else results

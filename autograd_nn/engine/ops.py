@@ -1,9 +1,14 @@
-"""The op table: every operation's forward and its local derivatives, side by side.
+"""The op table: every fact about an operation, in one entry that every consumer reads.
 
-An :class:`Op` is a scalar function f(x₁, …, xₙ) written twice, and only twice:
+An :class:`Op` is a scalar function f(x₁, …, xₙ) with everything the project needs to know about it:
 
-* ``forward(x₁, …, xₙ)`` computes out = f(x₁, …, xₙ) on floats;
-* ``derivative(x₁, …, xₙ, out)`` returns the local derivatives (∂out/∂x₁, …, ∂out/∂xₙ).
+* ``forward(x₁, …, xₙ)`` computes out = f(x₁, …, xₙ) on floats, and ``vector`` on numpy arrays;
+* ``derivative(x₁, …, xₙ, out)`` returns the local derivatives (∂out/∂x₁, …, ∂out/∂xₙ);
+* ``domain`` says where f is defined (a test code can run, and the words of the error outside it) and ``edge``
+  how far operands are from a point where f is undefined or not differentiable (a domain edge or a kink);
+* ``template``, ``symbol`` and ``precedence`` say how it is written (formulas, messages, pictures);
+* ``decompose`` (for a fused op) rebuilds it from simpler ops, and ``method`` / ``function`` say under which
+  names it is a ``Value`` method and a public function.
 
 The derivative is written with arithmetic and with ops themselves (``log``, ``step``), so the *same rule*
 evaluates on floats (``backward()``), on Values (``grad(..., create_graph=True)``, which makes it
@@ -15,10 +20,12 @@ array. Adding an operation is one :func:`define_op` call (or one entry below, fo
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,6 +34,23 @@ from .errors import DomainError
 from .value import Value, as_float, constant, make_node
 
 _isfinite = math.isfinite
+
+ATOM = 9  # the precedence of a name, a number or a call: never needs parentheses
+# A template is a format string over the operand texts ("{0} * {1}"), or for an n-ary op a function of the
+# operands as (text, precedence) pairs that places the parentheses itself.
+Template = str | Callable[[Sequence[tuple[str, int]]], str]
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an op is defined: ``contains(*operands)`` tests it, ``words`` say it in a DomainError."""
+
+    words: str
+    contains: Callable[..., bool] | None = None
+
+
+def _wrap(operand: tuple[str, int], wrap: bool) -> str:
+    return f"({operand[0]})" if wrap else operand[0]
 
 
 def _fmt(x: Any, infix: bool = False) -> str:
@@ -38,49 +62,88 @@ def _fmt(x: Any, infix: bool = False) -> str:
 
 
 class Op:
-    """One scalar operation: a name, ``forward`` on floats, ``derivative`` (∂out/∂args), and display rules.
+    """One scalar operation: a name, ``forward`` on floats, ``derivative`` (∂out/∂args), and its other facts.
 
-    ``arity`` is the number of arguments (None: any number, as for :func:`weighted_sum`). ``domain`` says in
-    words where the op is defined; it completes the message of the :class:`DomainError` raised outside it.
-    ``vector`` is an optional numpy version of ``forward`` (the tape and array calls use it; without one,
-    ``forward`` is applied element by element). ``template`` shows the op applied to operands, e.g.
-    ``"{0} * {1}"`` or ``"log({0})"``; ``symbol`` is its short name in graph pictures.
+    ``arity`` is the number of arguments (None: any number, as for :func:`weighted_sum`). ``domain`` says
+    where the op is defined; its words complete the message of the :class:`DomainError` raised outside it.
+    ``edge(*operands)`` is the distance from the operands to the nearest point where the op is undefined or
+    has a kink (None: smooth everywhere); ``sample`` is the interval operands are drawn from in tests.
+    ``vector`` is an optional numpy version of ``forward`` (without one, ``forward`` is applied element by
+    element). ``template`` shows the op applied to operands, e.g. ``"{0} * {1}"`` (or is a function of the
+    operand texts, for an n-ary op); ``precedence`` is how tightly it binds when written (Python's order:
+    + - 1, * / 2, unary - 3, ** 4, a call 9); ``symbol`` is its short name in graph pictures.
+    ``decompose(*operands)`` rebuilds a fused op from simpler ones (pictures draw its expanded form with it).
+    ``method`` is its name as a ``Value`` method (``x.exp()``), ``function`` its name as a public function.
     """
 
-    __slots__ = ("name", "symbol", "forward", "derivative", "arity", "domain", "vector", "template")
+    __slots__ = ("name", "symbol", "forward", "derivative", "arity", "domain", "edge", "sample", "vector",
+                 "template", "precedence", "decompose", "method", "function")
 
     def __init__(self, name: str, forward: Callable[..., float], derivative: Callable[..., Sequence[Any]],
-                 *, arity: int | None = 1, domain: str = "", vector: Callable[..., Any] | None = None,
-                 template: str | None = None, symbol: str | None = None) -> None:
+                 *, arity: int | None = 1, domain: Domain | str | None = None,
+                 edge: Callable[..., float] | None = None, sample: tuple[float, float] = (-3.0, 3.0),
+                 vector: Callable[..., Any] | None = None, template: Template | None = None,
+                 precedence: int = ATOM, symbol: str | None = None,
+                 decompose: Callable[..., Value] | None = None, method: str | None = None,
+                 function: str | None = None) -> None:
         self.name = name
         self.symbol = symbol or name
         self.forward = forward
         self.derivative = derivative
         self.arity = arity
-        self.domain = domain
+        self.domain: Domain | None = Domain(domain) if isinstance(domain, str) and domain else \
+            domain if isinstance(domain, Domain) else None
+        self.edge = edge
+        self.sample = sample
         self.vector = vector
         self.template = template
+        self.precedence = precedence
+        self.decompose = decompose
+        self.method = method
+        self.function = function
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
+    # -- writing the op down ---------------------------------------------------------------------------------
+    def formula(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
+        """Write the op over operands given as (text, precedence): ``(text, precedence)`` of the result.
+
+        Parentheses only where Python's rules need them to read back the same graph: an operand that binds
+        less tightly is wrapped, and so is one of equal precedence on the side that does not group (the
+        right of + - * /, since a + (b + c) is not (a + b) + c in floats; the left of **).
+        """
+        prec = self.precedence
+        if callable(self.template):
+            return self.template(operands), prec
+        if self.template is None or len(operands) != self.arity:
+            return f"{self.name}({', '.join(text for text, _ in operands)})", ATOM
+        if len(operands) == 1:
+            return self.template.format(_wrap(operands[0], operands[0][1] <= prec)), prec
+        (left, p_left), (right, p_right) = operands
+        left = _wrap((left, p_left), p_left < prec or (p_left == prec and prec == 4))
+        right = _wrap((right, p_right), p_right < prec or (p_right == prec and prec != 4))
+        return self.template.format(left, right), prec
+
+    def show(self, texts: Sequence[str]) -> str:
+        """The op applied to operands already written as text: ``show(["a", "b"])`` → ``"a * b"``."""
+        return self.formula([(text, ATOM) for text in texts])[0]
+
     def describe(self, args: Sequence[Any]) -> str:
-        """The op applied to these operands, as text: ``log(-2)``, ``1 / 0``."""
-        if self.template is not None and len(args) == self.arity:
-            infix = not self.template.startswith(self.name)
-            return self.template.format(*[_fmt(a, infix) for a in args])
-        return f"{self.name}({', '.join(_fmt(a) for a in args)})"
+        """The op applied to these operands, as text: ``log(-2.0)``, ``1.0 / 0.0``."""
+        infix = self.precedence != ATOM
+        return self.show([_fmt(a, infix) for a in args])
 
     def domain_error(self, args: Sequence[Any], cause: BaseException | None = None) -> DomainError:
         """The error for these operands: the op and its operands, then why."""
         if isinstance(cause, OverflowError):
             why = "the result is too large for a float (overflow)"
-        elif self.domain:
-            why = self.domain
+        elif self.domain is not None and (self.domain.contains is None or not _safely_contains(self, args)):
+            why = self.domain.words
         elif cause is not None:
             why = f"undefined here ({cause})"
         else:
-            why = "the result is not a finite number"
+            why = "the result is not a finite number (overflow)"
         return DomainError(f"{self.describe(args)}: {why}")
 
     # -- applying the op -----------------------------------------------------------------------------------
@@ -108,13 +171,13 @@ class Op:
             return self.apply(*[a if type(a) is Value else constant(a, self) for a in args])
         if any(isinstance(a, np.ndarray) for a in args):
             return self._on_arrays(args)
-        args = [as_float(a, f"argument of {self.name}") for a in args]
+        floats = [as_float(a, f"argument of {self.name}") for a in args]
         try:
-            out = self.forward(*args)
+            out = self.forward(*floats)
         except (ArithmeticError, ValueError) as exc:
-            raise self.domain_error(args, exc) from None
+            raise self.domain_error(floats, exc) from None
         if not _isfinite(out):
-            raise self.domain_error(args)
+            raise self.domain_error(floats)
         return out
 
     def _on_arrays(self, args: Sequence[Any]) -> np.ndarray:
@@ -130,6 +193,14 @@ class Op:
             self(*[float(np.broadcast_to(a, out.shape)[bad]) for a in arrays])
             raise self.domain_error([np.broadcast_to(a, out.shape)[bad] for a in arrays])
         return out
+
+
+def _safely_contains(op: Op, args: Sequence[Any]) -> bool:
+    assert op.domain is not None and op.domain.contains is not None
+    try:
+        return bool(op.domain.contains(*[float(a.data if type(a) is Value else a) for a in args]))
+    except (TypeError, ValueError, ArithmeticError):
+        return False
 
 
 # -- the built-in ops -------------------------------------------------------------------------------------
@@ -157,62 +228,136 @@ def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0
 
 
+def _left_fold_sum(*terms: float) -> float:
+    # Left to right, as a chain of + would add them (not sum(), which on Python 3.12+ compensates rounding).
+    total = terms[0]
+    for t in terms[1:]:
+        total += t
+    return total
+
+
+def _left_fold_sum_vector(*terms: Any) -> Any:
+    return functools.reduce(np.add, terms)
+
+
+def _sum_template(operands: Sequence[tuple[str, int]]) -> str:
+    # Left-grouped like the chain of + it stands for: a later term that is itself a sum keeps its parentheses.
+    return " + ".join(_wrap(x, x[1] < 1 if i == 0 else x[1] <= 1) for i, x in enumerate(operands))
+
+
+def _abs_distance(*args: float) -> float:
+    return abs(args[0]) if len(args) == 1 else abs(args[0] - args[1])
+
+
+def _first(x: float, *_: float) -> float:
+    return x
+
+
+def _second(_: float, y: float) -> float:
+    return abs(y)
+
+
+# Comparisons: 1.0 where true, 0.0 where not; flat everywhere (derivative 0), with a jump where a == b.
+LT = Op("lt", lambda a, b: 1.0 if a < b else 0.0, lambda a, b, out: (0.0, 0.0), arity=2,
+        vector=lambda a, b: (a < b).astype(float), edge=_abs_distance, function="lt")
+GT = Op("gt", lambda a, b: 1.0 if a > b else 0.0, lambda a, b, out: (0.0, 0.0), arity=2,
+        vector=lambda a, b: (a > b).astype(float), edge=_abs_distance, function="gt")
+EQ = Op("eq", lambda a, b: 1.0 if a == b else 0.0, lambda a, b, out: (0.0, 0.0), arity=2,
+        vector=lambda a, b: (a == b).astype(float), edge=_abs_distance, function="eq")
+
 # name         forward                      local derivatives ∂out/∂args (args..., out)
 ADD = Op("add", operator.add, lambda a, b, out: (1.0, 1.0),
-         arity=2, template="{0} + {1}", symbol="+", vector=np.add)
+         arity=2, template="{0} + {1}", precedence=1, symbol="+", vector=np.add)
 SUB = Op("sub", operator.sub, lambda a, b, out: (1.0, -1.0),
-         arity=2, template="{0} - {1}", symbol="-", vector=np.subtract)
+         arity=2, template="{0} - {1}", precedence=1, symbol="-", vector=np.subtract)
 MUL = Op("mul", operator.mul, lambda a, b, out: (b, a),
-         arity=2, template="{0} * {1}", symbol="*", vector=np.multiply)
+         arity=2, template="{0} * {1}", precedence=2, symbol="*", vector=np.multiply)
 DIV = Op("div", operator.truediv, lambda a, b, out: (1.0 / b, -out / b),
-         arity=2, template="{0} / {1}", symbol="/", vector=np.divide, domain="the divisor must be non-zero")
+         arity=2, template="{0} / {1}", precedence=2, symbol="/", vector=np.divide,
+         domain=Domain("the divisor must be non-zero", lambda a, b: b != 0), edge=_second)
 POW = Op("pow", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a)),
-         arity=2, template="{0} ** {1}", symbol="**", vector=np.power,
-         domain="the base must be > 0 when the exponent is a Value")
+         arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
+         domain=Domain("the base must be > 0 when the exponent is a Value", lambda a, b: a > 0), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
-         template="-{0}", symbol="-", vector=np.negative)
-EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp)
-LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, domain="argument must be > 0")
-SQRT = Op("sqrt", math.sqrt, lambda x, out: (0.5 / out,), vector=np.sqrt, domain="argument must be >= 0")
-TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,), vector=np.tanh)
-SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),), vector=_sigmoid_vector, symbol="σ")
+         template="-{0}", precedence=3, symbol="-", vector=np.negative)
+EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), method="exp", function="exp")
+LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1, 10.0), edge=_first,
+         domain=Domain("argument must be > 0", lambda x: x > 0), method="log", function="log")
+SQRT = Op("sqrt", math.sqrt, lambda x, out: (0.5 / out,), vector=np.sqrt, sample=(0.1, 10.0), edge=_first,
+          domain=Domain("argument must be >= 0", lambda x: x >= 0), method="sqrt", function="sqrt")
+TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,), vector=np.tanh, method="tanh", function="tanh")
+SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),), vector=_sigmoid_vector, symbol="σ",
+             method="sigmoid", function="sigmoid")
 # The unit step is relu's derivative; its own derivative is 0 (it is used where it is flat).
-STEP = Op("step", _step, lambda x, out: (0.0,), vector=lambda x: (x > 0).astype(float))
-RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (STEP(x),), vector=lambda x: np.maximum(x, 0.0))
+STEP = Op("step", _step, lambda x, out: (0.0,), vector=lambda x: (x > 0).astype(float), edge=_abs_distance,
+          function="step")
+# relu'(0) is taken as 0 (the subgradient PyTorch and micrograd use too).
+RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (STEP(x),), vector=lambda x: np.maximum(x, 0.0),
+          edge=_abs_distance, method="relu", function="relu")
 # softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^-|x|) so it never overflows; d/dx = σ(x).
 SOFTPLUS = Op("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (SIGMOID(x),),
-              vector=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))
+              vector=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), method="softplus",
+              function="softplus")
+# |x|' = sign(x), taken as 0 at the kink x = 0. Python's abs(v) calls it too.
+ABS = Op("abs", abs, lambda x, out: (GT(x, 0.0) - LT(x, 0.0),), vector=np.abs, edge=_abs_distance, method="abs",
+         function="absolute")
+# At a tie (a == b) the gradient is split in half between a and b (as PyTorch does): maximum(x, x) still has
+# derivative 1, and maximum(a, b) and maximum(b, a) give the same gradients.
+MAXIMUM = Op("maximum", lambda a, b: a if a >= b else b,
+             lambda a, b, out: (GT(a, b) + 0.5 * EQ(a, b), GT(b, a) + 0.5 * EQ(a, b)),
+             arity=2, vector=np.maximum, edge=_abs_distance, function="maximum")
+MINIMUM = Op("minimum", lambda a, b: a if a <= b else b,
+             lambda a, b, out: (LT(a, b) + 0.5 * EQ(a, b), LT(b, a) + 0.5 * EQ(a, b)),
+             arity=2, vector=np.minimum, edge=_abs_distance, function="minimum")
 
-# Short names for the ops as functions: log(2.0) is a float, log(Value(2.0)) a Value.
-exp, log, sqrt, tanh, sigmoid, relu, step = EXP, LOG, SQRT, TANH, SIGMOID, RELU, STEP
 
-_power_ops: dict[float, Op] = {}
+def _sum_decomposed(*terms: Value) -> Value:
+    total = terms[0]
+    for t in terms[1:]:
+        total = ADD(total, t)
+    return total
 
 
+# Σ xᵢ as one node, added left to right, exactly as the chain ((x₁ + x₂) + x₃) + … that sum() builds.
+SUM = Op("sum", _left_fold_sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="Σ",
+         template=_sum_template, precedence=1, vector=_left_fold_sum_vector, decompose=_sum_decomposed)
+
+
+@functools.lru_cache(maxsize=256)  # bounded: x ** random() in a loop must not keep every exponent's op alive
 def power_op(k: float) -> Op:
     """The op x ↦ x**k for a fixed number k (one shared Op per exponent); ∂out/∂x = k·x^(k-1)."""
-    op = _power_ops.get(k)
-    if op is None:
-        if not _isfinite(k):
-            raise ValueError(f"Value ** {k!r}: the exponent must be finite")
-        if k == int(k):
-            domain = "the base must be non-zero for a negative exponent"
-        else:
-            domain = "the base must be >= 0 for a fractional exponent" if k > 0 else "the base must be > 0"
-        shown = f"{k:g}"
-        # d/dx x⁰ is 0 everywhere, even at x = 0 where the general rule would divide by zero.
-        rule = (lambda x, out: (0.0,)) if k == 0 else (lambda x, out: (k * x ** (k - 1.0),))
-        op = Op(f"pow{shown}", lambda x: math.pow(x, k), rule,
-                template="{0} ** " + shown, symbol="**" + shown, vector=lambda x: np.power(x, k), domain=domain)
-        _power_ops[k] = op
-    return op
+    if not _isfinite(k):
+        raise ValueError(f"Value ** {k!r}: the exponent must be finite")
+    domain: Domain | None
+    if k == int(k):
+        domain = Domain("the base must be non-zero for a negative exponent", lambda x: x != 0) if k < 0 else None
+        edge = _abs_distance if k < 0 else None
+    elif k > 0:
+        domain, edge = Domain("the base must be >= 0 for a fractional exponent", lambda x: x >= 0), _first
+    else:
+        domain, edge = Domain("the base must be > 0", lambda x: x > 0), _first
+    shown = f"{k:g}"
+    # d/dx x⁰ is 0 everywhere, even at x = 0 where the general rule would divide by zero.
+    rule = (lambda x, out: (0.0,)) if k == 0 else (lambda x, out: (k * x ** (k - 1.0),))
+    return Op(f"pow{shown}", lambda x: math.pow(x, k), rule, template="{0} ** " + shown,
+              precedence=4, symbol="**" + shown, vector=lambda x: np.power(x, k), domain=domain, edge=edge,
+              sample=(0.2, 3.0) if edge is _first else (-3.0, 3.0))
 
 
 # -- the fused weighted sum z = w·a + b -------------------------------------------------------------------
 
 def _weighted_sum(*args: float) -> float:
+    # b + w₁·a₁ + w₂·a₂ + … in that order; sum() runs the loop in C (on Python 3.12+ it also rounds better).
     n = len(args) // 2
     return sum(map(operator.mul, args[:n], args[n:-1]), args[-1])
+
+
+def _weighted_sum_vector(*args: Any) -> Any:
+    n = len(args) // 2
+    total = args[-1]
+    for w, a in zip(args[:n], args[n:-1]):
+        total = total + w * a
+    return total
 
 
 def _weighted_sum_derivative(*args: float) -> tuple[Any, ...]:
@@ -221,27 +366,29 @@ def _weighted_sum_derivative(*args: float) -> tuple[Any, ...]:
     return args[n:2 * n] + args[:n] + (1.0,)
 
 
-def _weighted_sum_vector(*args: Any) -> Any:
-    # On arrays, for speed: when every wᵢ is a row (1, U) (one per unit) and every aᵢ a column (S, 1) (one per
-    # sample), as the tape lays out a layer over a batch, z for all (sample, unit) pairs is one matrix product.
+def _weighted_sum_template(operands: Sequence[tuple[str, int]]) -> str:
+    n = len(operands) // 2
+    b = operands[-1]
+    products = [f"{_wrap(w, w[1] < 2)} * {_wrap(a, a[1] <= 2)}" for w, a in zip(operands[:n], operands[n:2 * n])]
+    return " + ".join([_wrap(b, b[1] < 1)] + products)
+
+
+def _weighted_sum_decomposed(*args: Value) -> Value:
+    # z = b + w₁·a₁ + w₂·a₂ + …, in the order the fused forward adds them.
     n = len(args) // 2
-    w, a = args[:n], args[n:-1]
-    # One set of shapes per side rather than a test per operand: this runs once per layer on every replay.
-    w_shapes, a_shapes = {getattr(x, "shape", None) for x in w}, {getattr(x, "shape", None) for x in a}
-    if n and len(w_shapes) == len(a_shapes) == 1:
-        (w_shape,), (a_shape,) = w_shapes, a_shapes
-        if w_shape is not None and a_shape is not None and len(w_shape) == len(a_shape) == 2 \
-                and w_shape[0] == 1 and a_shape[1] == 1:
-            return np.concatenate(a, axis=1) @ np.concatenate(w, axis=0) + args[-1]
-    return _weighted_sum(*args)
+    total = args[-1]
+    for w, a in zip(args[:n], args[n:-1]):
+        total = ADD(total, MUL(w, a))
+    return total
 
 
 WEIGHTED_SUM = Op("weighted_sum", _weighted_sum, _weighted_sum_derivative, arity=None, symbol="Σw·a+b",
-                  vector=_weighted_sum_vector)
+                  template=_weighted_sum_template, precedence=1, vector=_weighted_sum_vector,
+                  decompose=_weighted_sum_decomposed)
 
 
 def weighted_sum(w: Sequence[Any], a: Sequence[Any], b: Any = 0.0) -> Any:
-    """z = Σᵢ wᵢ·aᵢ + b as *one* node with 2n+1 parents, instead of the 2n nodes of ``+`` and ``*``.
+    """z = w·a + b = b + Σᵢ wᵢ·aᵢ as *one* node with 2n+1 parents, instead of the 2n nodes of ``+`` and ``*``.
 
     A neuron's pre-activation in one op: smaller graphs, faster backward, and the same gradients.
     """
@@ -250,14 +397,43 @@ def weighted_sum(w: Sequence[Any], a: Sequence[Any], b: Any = 0.0) -> Any:
     return WEIGHTED_SUM(*w, *a, b)
 
 
-BUILTIN_OPS: dict[str, Op] = {op.name: op for op in (ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH,
-                                                       SIGMOID, RELU, STEP, WEIGHTED_SUM, SOFTPLUS)}
+def sum_of(terms: Sequence[Any]) -> Any:
+    """x₁ + x₂ + … + xₙ as one n-ary node, added left to right (the same float as Python's chain of +)."""
+    terms = list(terms)
+    if not terms:
+        raise ValueError("sum_of: needs at least one term")
+    return terms[0] if len(terms) == 1 else SUM(*terms)
+
+
+BUILTIN_OPS: dict[str, Op] = {op.name: op for op in (
+    ADD, SUB, MUL, DIV, POW, NEG, EXP, LOG, SQRT, TANH, SIGMOID, RELU, STEP, SOFTPLUS, ABS, MAXIMUM, MINIMUM,
+    LT, GT, EQ, SUM, WEIGHTED_SUM)}
+
+# The ops that are public functions, by their public name: log(2.0) is a float, log(Value(2.0)) a Value.
+FUNCTIONS: dict[str, Op] = {op.function: op for op in BUILTIN_OPS.values() if op.function}
+exp, log, sqrt, tanh, sigmoid, relu, step, softplus = EXP, LOG, SQRT, TANH, SIGMOID, RELU, STEP, SOFTPLUS
+absolute, maximum, minimum, lt, gt, eq = ABS, MAXIMUM, MINIMUM, LT, GT, EQ
+
+
+def _method(op: Op) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return op.apply(self)
+    method.__name__ = op.method or op.name
+    method.__doc__ = f"{op.name}(self), recorded in the graph (the op table's {op.name!r} entry)."
+    return method
+
+
+# Value's one-argument methods (x.exp(), x.relu(), …) are the table's: an op with a method name gets one.
+for _op in BUILTIN_OPS.values():
+    if _op.method:
+        setattr(Value, _op.method, _method(_op))
 
 
 # -- user-defined ops -------------------------------------------------------------------------------------
 
 def define_op(name: str, forward: Callable[..., float], derivative: Callable[..., Any], *,
-              arity: int | None = None, domain: str = "", vector: Callable[..., Any] | None = None) -> Op:
+              arity: int | None = None, domain: Domain | str | None = None,
+              edge: Callable[..., float] | None = None, vector: Callable[..., Any] | None = None) -> Op:
     """Make your own scalar operation, recorded in the graph like a built-in one.
 
     ``forward(x₁, …, xₙ)`` returns a float; ``derivative(x₁, …, xₙ, out)`` returns ∂out/∂xᵢ for each
@@ -267,7 +443,9 @@ def define_op(name: str, forward: Callable[..., float], derivative: Callable[...
         sin = define_op("sin", math.sin, lambda x, out: cos(x))
         cos = define_op("cos", math.cos, lambda x, out: -sin(x))
 
-    A derivative written with ``math`` functions still serves ``backward()``, but not ``create_graph``.
+    A derivative written with ``math`` functions still serves ``backward()``, but not ``create_graph`` or the
+    tape. ``domain`` is the words of the error outside the domain (or a :class:`Domain` with a test too);
+    ``edge`` the distance to the nearest kink or domain edge, which the test strategies keep away from.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier such as 'sin', got {name!r}")
@@ -290,7 +468,7 @@ def define_op(name: str, forward: Callable[..., float], derivative: Callable[...
                             f"got {len(d)}")
         return d
 
-    return Op(name, checked_forward, tupled_derivative, arity=arity, domain=domain, vector=vector)
+    return Op(name, checked_forward, tupled_derivative, arity=arity, domain=domain, edge=edge, vector=vector)
 
 
 def _positional_arity(f: Callable[..., Any], name: str) -> int:
@@ -304,6 +482,8 @@ def _positional_arity(f: Callable[..., Any], name: str) -> int:
     return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
 
-__all__ = ["Op", "define_op", "power_op", "weighted_sum", "BUILTIN_OPS", "WEIGHTED_SUM",
-           "ADD", "SUB", "MUL", "DIV", "POW", "NEG", "EXP", "LOG", "SQRT", "TANH", "SIGMOID", "RELU", "STEP",
-           "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "DomainError", "as_float"]
+__all__ = ["ATOM", "Domain", "Op", "define_op", "power_op", "weighted_sum", "sum_of", "BUILTIN_OPS", "FUNCTIONS",
+           "WEIGHTED_SUM", "SUM", "ADD", "SUB", "MUL", "DIV", "POW", "NEG", "EXP", "LOG", "SQRT", "TANH",
+           "SIGMOID", "RELU", "STEP", "SOFTPLUS", "ABS", "MAXIMUM", "MINIMUM", "LT", "GT", "EQ",
+           "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "softplus", "absolute", "maximum", "minimum",
+           "lt", "gt", "eq", "DomainError", "as_float"]

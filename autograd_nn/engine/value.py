@@ -129,23 +129,35 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    def exp(self) -> Value:
-        return EXP.apply(self)
+    def __abs__(self) -> Value:
+        return ABS.apply(self)
 
-    def log(self) -> Value:
-        return LOG.apply(self)
+    # x.exp(), x.log(), x.sqrt(), x.tanh(), x.sigmoid(), x.relu(), x.softplus(), x.abs(): one per op-table entry
+    # with a method name, attached by ops.py. Declared here so that type checkers know them.
+    if TYPE_CHECKING:
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def abs(self) -> Value: ...
 
-    def sqrt(self) -> Value:
-        return SQRT.apply(self)
+    # -- comparisons: of the data, giving a bool (``if loss < best:``); not recorded in the graph --------------
+    # == and hash stay identity: Values are dictionary keys throughout the engine. For a recorded 1.0/0.0
+    # comparison use the lt, gt and eq ops.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _compared(other, "<")
 
-    def tanh(self) -> Value:
-        return TANH.apply(self)
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _compared(other, "<=")
 
-    def sigmoid(self) -> Value:
-        return SIGMOID.apply(self)
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _compared(other, ">")
 
-    def relu(self) -> Value:
-        return RELU.apply(self)
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _compared(other, ">=")
 
     # -- gradients --------------------------------------------------------------------------------------
     def backward(self) -> None:
@@ -173,6 +185,10 @@ def constant(x: Any, op: Op) -> Value:
     if not _isfinite(data):
         raise ValueError(f"operand of {op.symbol}: must be finite, got {data!r}")
     return make_node(data, None, ())
+
+
+def _compared(x: Any, symbol: str) -> float:
+    return x.data if type(x) is Value else as_float(x, f"Value {symbol} operand")
 
 
 def _operand(x: Any, op: Op) -> Value:
@@ -204,4 +220,4 @@ def zero_grad(values: Iterable[Value]) -> None:
 
 # The op table and the chain rule both need Value, so they are imported after it is defined.
 from .autodiff import backward  # noqa: E402
-from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SQRT, SUB, TANH, power_op  # noqa: E402
+from .ops import ABS, ADD, DIV, MUL, NEG, POW, SUB, power_op  # noqa: E402
