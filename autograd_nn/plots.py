@@ -56,7 +56,8 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
     classes = int(y.max()) + 1 if y.min() >= 0 else 2
     if classes > 2:  # predict returned class indices: one shade per class, boundaries where the class changes
-        colors = plt.get_cmap("tab10").colors[:classes]
+        tab10 = plt.get_cmap("tab10")
+        colors = [tab10(k) for k in range(classes)]  # tab10's k-th colour (an int indexes the colour list)
         ax.contourf(gx, gy, scores, levels=np.arange(classes + 1) - 0.5, colors=colors, alpha=0.25)
         ax.contour(gx, gy, scores, levels=np.arange(classes - 1) + 0.5, colors="k", linewidths=1)
         for k in range(classes):

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import losses as L
 from .engine import Value, weighted_sum
+from .nn import Model
 from .optim import SGD, Optimizer
 
 # loss name -> (per-sample loss(out, target), target transform on the label, prediction rule out -> label)
@@ -71,10 +72,11 @@ class Batch:
 
 
 BatchResult = tuple[float, int]  # (the batch loss L, how many rows the prediction rule got right)
-Backend = Callable[[Any, Batch], BatchResult]
+Backend = Callable[[Model, Batch], BatchResult]
 
 
-def batch_loss(model: Any, batch: Batch, rows: Sequence[Sequence[Any]] | None = None) -> tuple[Value, list[Any]]:
+def batch_loss(model: Model, batch: Batch,
+               rows: Sequence[Sequence[float | Value]] | None = None) -> tuple[Value, list[Value | list[Value]]]:
     """L = (1/n) Σᵢ loss(model(xᵢ), yᵢ) + l2·Σ p² on Values, and the model's outputs (rows default to batch.X)."""
     if rows is None:
         rows = [list(map(float, x)) for x in batch.X]
@@ -86,7 +88,7 @@ def batch_loss(model: Any, batch: Batch, rows: Sequence[Sequence[Any]] | None = 
     return total, outs
 
 
-def value_backend(model: Any, batch: Batch) -> BatchResult:
+def value_backend(model: Model, batch: Batch) -> BatchResult:
     """The default backend: build L on Values, call backward(); the parameters' .grad then hold ∂L/∂p."""
     total, outs = batch_loss(model, batch)
     total.backward()
@@ -111,7 +113,7 @@ def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def fit(model: Any, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge", optimizer: Optimizer | None = None,
+def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge", optimizer: Optimizer | None = None,
         lr: float = 0.1, epochs: int = 100, batch_size: int | None = None, metric: str | None = "accuracy",
         l2: float = 0.0, lr_schedule: Callable[[int], float] | None = None, progress: bool | None = None,
         seed: int | None = 0, backend: Backend = value_backend) -> History:
@@ -192,7 +194,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge",
     return history
 
 
-def accuracy(model: Any, X: Any, y: Any, loss: str = "hinge") -> float:
+def accuracy(model: Model, X: Any, y: Any, loss: str = "hinge") -> float:
     """The fraction of rows that `loss`'s prediction rule gets right (labels 0/1 or class indices)."""
     X, y = _check_xy(X, y)
     predict = LOSSES[loss][2]

@@ -140,12 +140,16 @@ def compare_derivatives(f: Callable[..., Value], inputs: Any, eps: float = 1e-6,
             for i in range(n):
                 second = grad(dys[i], xs)
 
-                def d_i(v: float, j: int, i: int = i) -> float:
-                    o, ys = _evaluate(f, at(j, v))
-                    return grad(o, ys[i])
+                def d_i(j: int, i: int = i) -> Callable[[float], float]:
+                    """∂f/∂xᵢ as a function of xⱼ alone (the other inputs at the point)."""
+                    def of_xj(v: float) -> float:
+                        o, ys = _evaluate(f, at(j, v))
+                        return grad(o, ys[i])
+
+                    return of_xj
 
                 for j in range(n):
-                    numeric, ok = _check(second[j], lambda v, j=j: d_i(v, j), point[j], eps, atol, rtol)
+                    numeric, ok = _check(second[j], d_i(j), point[j], eps, atol, rtol)
                     rows.append(_row(f"∂²f/∂x{i}∂x{j}", point[j], second[j], numeric, ok))
     except DomainError as exc:
         raise DomainError(f"gradcheck at {point} (eps={eps}): {exc}") from exc

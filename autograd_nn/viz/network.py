@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .graph import Graph, fmt
+from ..nn import MLP
+from .graph import fmt
+from .render import Graph
 
 POSITIVE = "#1f77b4"  # w > 0
 NEGATIVE = "#d62728"  # w < 0
@@ -32,7 +34,7 @@ def _keep_order(col: Any, names: list[str]) -> None:
         col.edge(a, b, style="invis")
 
 
-def draw_network(mlp: Any, inputs: Sequence[float] | None = None, *, edge_labels: bool | None = None,
+def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels: bool | None = None,
                  rankdir: str = "LR") -> Graph:
     """The network diagram of ``mlp``; ``inputs`` (one row) adds each neuron's activation a to its node.
 
