@@ -48,7 +48,10 @@ def test_unfolded_shows_one_factor_per_op() -> None:
 
 
 def count_paths(node: Value, w: Value) -> int:
-    return 1 if node is w else sum(count_paths(p, w) for p in node.parents)
+    """Paths from w up to node along which backward() passed a gradient (a node with grad 0 passes nothing)."""
+    if node is w:
+        return 1
+    return 0 if node.grad == 0.0 else sum(count_paths(p, w) for p in node.parents)
 
 
 @given(expressions(max_depth=3, max_leaves=3))

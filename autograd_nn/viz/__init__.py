@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine import Value
+from .chain import Chain, chain
 from .explain import Explanation, explain
 from .graph import GraphTooLarge, chain_total, draw_graph, node_names
 from .network import draw_network
@@ -51,7 +52,7 @@ def value_svg(v: Value) -> str | None:
 
 
 __all__ = [
-    "Contribution", "Explanation", "Graph", "GraphTooLarge", "RenderError", "Step", "animate_backward",
-    "backward_steps", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render", "svg_text",
+    "Chain", "Contribution", "Explanation", "Graph", "GraphTooLarge", "RenderError", "Step", "animate_backward",
+    "backward_steps", "chain", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render", "svg_text",
     "value_svg",
 ]

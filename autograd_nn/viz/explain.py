@@ -1,13 +1,15 @@
 """explain: the chain-rule derivation of ∂root/∂w, one factor per local derivative, summed over paths.
 
 As the documents do it by hand: ∂E/∂w₁ = ∂E/∂out · ∂out/∂net · ∂net/∂w₁ = (−0.21)(0.1659)(0.92). The factors
-come from the engine's derivative rule (local_derivatives); a graph with many paths is summarised by a count.
+are the local derivatives the engine's reverse walk evaluated and the total is the gradient it gives w (see
+``chain``); a graph with many paths is summarised by a count.
 """
 
 from __future__ import annotations
 
 from ..engine import Value, topological_order
-from .graph import chain_paths, chain_total, fmt
+from .chain import chain
+from .graph import fmt
 
 MAX_PATHS_SHOWN = 6
 MAX_FACTORS_SHOWN = 10  # a longer path shows its first and last factors around an ellipsis
@@ -21,9 +23,11 @@ class Explanation:
     ``str()`` is plain text, ``latex()`` LaTeX, and a notebook shows it as maths (``_repr_latex_``).
     """
 
-    def __init__(self, root_name: str, w_name: str, paths: list[list[Factor]], n_paths: int, total: float) -> None:
+    def __init__(self, root_name: str, w_name: str, paths: list[list[Factor]], n_paths: int, total: float,
+                 blocked: list[str] | None = None) -> None:
         self.root_name, self.w_name = root_name, w_name
         self.paths, self.n_paths, self.total = paths, n_paths, total
+        self.blocked = blocked or []  # nodes with grad 0 where every path from w stops
 
     @staticmethod
     def product(path: list[Factor]) -> float:
@@ -41,6 +45,9 @@ class Explanation:
 
     def __str__(self) -> str:
         head = f"∂{self.root_name}/∂{self.w_name}"
+        if self.n_paths == 0 and self.blocked:
+            return (f"{head} = 0   (no gradient gets past {', '.join(self.blocked[:3])}: "
+                    "its grad is 0, so it passes nothing on)")
         if self.n_paths == 0:
             return f"{head} = 0   ({self.root_name} does not depend on {self.w_name})"
         lines = []
@@ -101,9 +108,10 @@ def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabe
     order = topological_order(root)
     names = {n: n.label or f"n{i}" for i, n in enumerate(order)}
     w_name = names.get(w, w.label or "w")
-    found, n_paths = chain_paths(root, w, max_paths)
-    paths = [[(names[child], names[p], d) for child, p, d in path] for path in found]
+    found = chain(root, w, max_paths)
+    paths = [[(names[child], names[p], d) for child, p, d in path] for path in found.paths]
     if fold_unlabelled:
         shown = {n.label for n in order if n.label} | {names[root], w_name}
         paths = [fold(p, shown) for p in paths]
-    return Explanation(names[root], w_name, paths, n_paths, chain_total(root, w))
+    blocked = [names[n] for n in found.blocked]
+    return Explanation(names[root], w_name, paths, found.n_paths, found.total, blocked)

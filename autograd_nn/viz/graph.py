@@ -7,10 +7,11 @@ same DOT text, node for node.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from ..engine import Value, local_derivatives, topological_order
-from ..engine.ops import ADD, MUL, WEIGHTED_SUM
+from ..engine import DomainError, Value, local_derivatives, topological_order, walk
+from ..engine.ops import WEIGHTED_SUM
+from .chain import chain, paths_to_root
 from .render import Graph
 
 COLLAPSE = ("none", "weighted_sum", "neurons")
@@ -40,53 +41,28 @@ def node_names(root: Value) -> dict[Value, str]:
     return {node: node.label or f"v{i}" for i, node in enumerate(topological_order(root))}
 
 
-def paths_to_root(root: Value, w: Value) -> set[Value]:
-    """The nodes on some path from w up to root (both included; empty when root does not depend on w)."""
-    on_path: set[Value] = set()
-    for node in topological_order(root):
-        if node is w or any(p in on_path for p in node._prev):
-            on_path.add(node)
-    return on_path
-
-
 def chain_total(root: Value, w: Value) -> float:
-    """Σ over paths from w to root of Π ∂child/∂parent along the path, accumulated forward in one sweep."""
-    reach: dict[Value, float] = {w: 1.0}  # reach[n] = ∂n/∂w
-    for node in topological_order(root):
-        if node is w:
-            continue
-        if any(p in reach for p in node._prev):
-            reach[node] = sum(float(d) * reach[p] for p, d in zip(node._prev, local_derivatives(node)) if p in reach)
-    return reach.get(root, 0.0)
+    """∂root/∂w as the engine's walk computes it (Σ over paths of Π ∂child/∂parent): what w.grad becomes."""
+    return chain(root, w, max_paths=0).total
 
 
-def chain_paths(root: Value, w: Value, max_paths: int) -> tuple[list[list[tuple[Value, Value, float]]], int]:
-    """The paths from w up to root as (child, parent, ∂child/∂parent) factors, root end first: at most
-    ``max_paths`` of them written out, and how many there are in all (counted, not listed, so a graph with
-    exponentially many paths costs nothing extra)."""
-    on_path = paths_to_root(root, w)
-    count: dict[Value, int] = {w: 1}
-    partial: dict[Value, list[list[tuple[Value, Value, float]]]] = {w: [[]]}
-    for node in topological_order(root):
-        if node not in on_path or node is w:
-            continue
-        count[node], acc = 0, []
-        for p, d in zip(node._prev, local_derivatives(node)):
-            if p in on_path:
-                count[node] += count[p]
-                acc.extend([(node, p, float(d))] + path for path in partial[p][:max_paths])
-        partial[node] = acc[:max_paths]
-    return partial.get(root, []), count.get(root, 0)
+def edge_derivatives(node: Value) -> tuple[float | None, ...]:
+    """The local derivative on each input edge of node, from the op table's rule at the current data; None
+    where it is undefined (drawn as "undefined"; backward raises there only if a gradient reaches the node)."""
+    try:
+        return tuple(float(d) for d in local_derivatives(node))
+    except DomainError:
+        return (None,) * len(node.parents)
 
 
 def _folded_neurons(order: list[Value]) -> set[Value]:
     """Weighted-sum nodes whose only consumer is an activation: drawn inside it as f(Σw·a+b)."""
     consumers: dict[Value, int] = {}
     for node in order:
-        for p in node._prev:
+        for p in node.parents:
             consumers[p] = consumers.get(p, 0) + 1
-    return {p for node in order if node._op is not None and len(node._prev) == 1
-            for p in node._prev if p._op is WEIGHTED_SUM and consumers[p] == 1}
+    return {p for node in order if node.op is not None and len(node.parents) == 1
+            for p in node.parents if p.op is WEIGHTED_SUM and consumers[p] == 1}
 
 
 def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value | None = None,
@@ -134,8 +110,13 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         g.node(name, fields if rankdir in ("LR", "RL") else f"{{ {fields} }}", shape="record", color=color,
                penwidth="2" if hot or focused else "1", fontcolor=DIM if grad is None else "black")
 
-    def edge(src: str, dst: str, d: float, hot: bool) -> None:
-        g.edge(src, dst, label=fmt(d) if show_local_grads else "", color=HOT if hot else "black",
+    def op_node(name: str, symbol: str, hot: bool) -> None:
+        g.node(name, symbol, shape="box" if len(symbol) > 2 else "circle", style="rounded",
+               color=HOT if hot else "black", margin="0.04")
+
+    def edge(src: str, dst: str, d: float | None, hot: bool) -> None:
+        label = ("undefined" if d is None else fmt(d)) if show_local_grads else ""
+        g.edge(src, dst, label=label, color=HOT if hot else "black",
                fontcolor=HOT if hot else "black", penwidth="2" if hot else "1")
 
     def grad_of(node: Value) -> float | None:
@@ -144,55 +125,62 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
     for node in drawn:
         name, hot = names[node], node in on_path
         record(name, node.label or (name if show_names else ""), node.data, grad_of(node), hot, node is focus)
-        if node._op is None:
+        if node.op is None:
             continue
         op_name = name + "op"
         g.edge(op_name, name, color=HOT if hot else "black")
-        derivs = local_derivatives(node)
-        parent = node._prev[0] if len(node._prev) == 1 else None
+        derivs = edge_derivatives(node)
+        parent = node.parents[0] if len(node.parents) == 1 else None
         if parent is not None and parent in hidden:
             # a = f(z) with z = Σw·a+b folded in: ∂a/∂input = f'(z) · ∂z/∂input, both from the engine's rules.
-            g.node(op_name, f"{node._op.symbol}(Σw·a+b)", shape="box", style="rounded", color=HOT if hot else "black")
-            for p, dz in zip(parent._prev, local_derivatives(parent)):
-                edge(names[p], op_name, float(derivs[0]) * float(dz), hot and p in on_path)
-        elif node._op is WEIGHTED_SUM and collapse == "none":
-            _expand_weighted_sum(g, node, names, on_path, grad_of(node), edge, record)
+            op_node(op_name, f"{node.op.symbol}(Σw·a+b)", hot)
+            for p, dz in zip(parent.parents, edge_derivatives(parent)):
+                da = None if derivs[0] is None or dz is None else derivs[0] * dz
+                edge(names[p], op_name, da, hot and p in on_path)
+        elif node.op.decompose is not None and collapse == "none":
+            _draw_decomposed(g, node, names, on_path, grad_of(node), record, op_node, edge)
         else:
-            g.node(op_name, node._op.symbol, shape="box" if len(node._op.symbol) > 2 else "circle",
-                   style="rounded", color=HOT if hot else "black", margin="0.04")
-            for p, d in zip(node._prev, derivs):
-                edge(names[p], op_name, float(d), hot and p in on_path)
+            op_node(op_name, node.op.symbol, hot)
+            for p, d in zip(node.parents, derivs):
+                edge(names[p], op_name, d, hot and p in on_path)
 
     if highlight is not None:
-        g.chain_total = chain_total(root, highlight)
+        found = chain(root, highlight, max_paths=3)
+        g.chain_total = found.total
         w_name = highlight.label or names.get(highlight, "w")
         r_name = root.label or "root"
-        paths, n_paths = chain_paths(root, highlight, 3)
-        if 1 <= n_paths <= 3:  # few paths: write the chain rule out, one factor per local derivative
-            terms = " + ".join("".join(f"({fmt(d)})" for _, _, d in path) for path in paths)
-            text = f"∂{r_name}/∂{w_name} = {terms} = {fmt(g.chain_total)}"
+        if 1 <= found.n_paths <= 3:  # few paths: write the chain rule out, one factor per local derivative
+            terms = " + ".join("".join(f"({fmt(d)})" for _, _, d in path) for path in found.paths)
+            text = f"∂{r_name}/∂{w_name} = {terms} = {fmt(found.total)}"
+        elif found.n_paths == 0 and found.blocked:
+            stops = ", ".join(names[n] for n in found.blocked[:3])
+            text = f"∂{r_name}/∂{w_name} = 0: no gradient gets past {stops} (grad 0 there)"
         else:
-            text = f"∂{r_name}/∂{w_name} = Σ over {n_paths} red paths of Π local derivatives = {fmt(g.chain_total)}"
+            text = (f"∂{r_name}/∂{w_name} = Σ over {found.n_paths} red paths of Π local derivatives "
+                    f"= {fmt(found.total)}")
         g.node("legend", text, shape="note", color=HOT, fontcolor=HOT)
     return g
 
 
-def _expand_weighted_sum(g: Graph, node: Value, names: dict[Value, str], on_path: set[Value],
-                         grad: float | None, edge, record) -> None:  # noqa: ANN001
-    """Draw z = Σ wᵢ·aᵢ + b as its products pᵢ = wᵢ·aᵢ (the * op's rule) summed by + (the + op's rule)."""
-    name, hot = names[node], node in on_path
-    n = (len(node._prev) - 1) // 2
-    w, a, b = node._prev[:n], node._prev[n:2 * n], node._prev[-1]
-    g.node(name + "op", "+", shape="circle", color=HOT if hot else "black", margin="0.04")
-    for i in range(n):
-        p_name, data = f"{name}p{i}", w[i].data * a[i].data
-        p_hot = hot and (w[i] in on_path or a[i] in on_path)
-        d_sum = float(ADD.derivative(data, node.data - data, node.data)[0])  # ∂z/∂pᵢ
-        record(p_name, "", data, None if grad is None else grad * d_sum, p_hot, False)
-        g.node(p_name + "op", "*", shape="circle", color=HOT if p_hot else "black", margin="0.04")
-        g.edge(p_name + "op", p_name, color=HOT if p_hot else "black")
-        dw, da = MUL.derivative(w[i].data, a[i].data, data)
-        edge(names[w[i]], p_name + "op", float(dw), p_hot and w[i] in on_path)
-        edge(names[a[i]], p_name + "op", float(da), p_hot and a[i] in on_path)
-        edge(p_name, name + "op", d_sum, p_hot)
-    edge(names[b], name + "op", float(ADD.derivative(node.data - b.data, b.data, node.data)[1]), hot and b in on_path)
+def _draw_decomposed(g: Graph, node: Value, names: dict[Value, str], on_path: set[Value], grad: float | None,
+                     record: Callable[..., None], op_node: Callable[..., None], edge: Callable[..., None]) -> None:
+    """Draw a fused op as the simpler ops of its table entry's ``decompose`` (z = b + w₁·a₁ + … as its * and +
+    nodes): each inner node with its value, its grad (the engine's walk from node, seeded with node's grad)
+    and the local derivative on every edge. The last inner node is node itself, already drawn."""
+    assert node.op is not None and node.op.decompose is not None
+    inner_root = node.op.decompose(*node.parents)
+    inner = [n for n in topological_order(inner_root) if n not in names]
+    inner_grads = {n: gr for n, gr, _ in walk(inner_root, seed=grad)} if grad is not None else {}
+    shown = {n: names[node] if n is inner_root else f"{names[node]}d{k}" for k, n in enumerate(inner)}
+    hot: set[Value] = set()
+    for n in inner:  # parents first: an inner node is on a red path when node is and one of its inputs is
+        if node in on_path and any(p in on_path or p in hot for p in n.parents):
+            hot.add(n)
+        name, op_name = shown[n], shown[n] + "op"
+        if n is not inner_root:
+            record(name, "", n.data, inner_grads.get(n), n in hot, False)
+            g.edge(op_name, name, color=HOT if n in hot else "black")
+        assert n.op is not None
+        op_node(op_name, n.op.symbol, n in hot)
+        for p, d in zip(n.parents, edge_derivatives(n)):
+            edge(shown.get(p) or names[p], op_name, d, n in hot and (p in hot or p in on_path))

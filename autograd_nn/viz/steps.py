@@ -1,7 +1,8 @@
 """backward_steps and animate_backward: the chain rule applied one node at a time, as backward() does it.
 
-Each step takes a node whose grad δ = ∂root/∂node is complete (every node that uses it has been visited) and
-sends δ · ∂node/∂parent to each parent, with the local derivative from the engine's derivative rule.
+Each step is one visit of the engine's reverse walk (the very loop backward() runs): a node whose grad
+δ = ∂root/∂node is complete (every node that uses it has been visited) sends δ · ∂node/∂parent to each parent.
+A node whose grad is 0 sends nothing, as in backward().
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import Value, local_derivatives, topological_order
+from ..engine import Value, topological_order, walk
 from .graph import draw_graph, fmt, node_names
 from .render import svg_text
 
@@ -39,7 +40,8 @@ class Step:
         """The step in words, naming nodes by ``names`` (e.g. node_names(root))."""
         head = f"step {self.index + 1}: {names[self.node]} has grad {fmt(self.grad)}"
         if not self.contributions:
-            return head + " (a leaf: nothing to pass on)"
+            why = "a leaf" if self.node.is_leaf() else "a zero grad passes only zeros"
+            return f"{head} ({why}: nothing to pass on)"
         sends = "; ".join(f"{fmt(self.grad)} × {fmt(c.local)} = {fmt(c.contribution)} to {names[c.parent]}"
                           for c in self.contributions)
         return f"{head}; it sends grad × local derivative to each input: {sends}"
@@ -48,20 +50,15 @@ class Step:
 def backward_steps(root: Value) -> Iterator[Step]:
     """Yield one Step per node in reverse topological order, starting from root with grad 1.
 
-    Does not touch the Values' own .grad: the accumulated contributions are kept here, and they equal what
-    root.backward() puts in each .grad.
+    Does not touch the Values' own .grad; the grads it shows are the ones root.backward() puts in each .grad,
+    and it raises the same DomainError where backward() would.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps: root must be a Value, got {type(root).__name__}")
-    acc: dict[Value, float] = {root: 1.0}
-    for i, node in enumerate(reversed(topological_order(root))):
-        g = acc.get(node, 0.0)
-        sent = []
-        for parent, d in zip(node._prev, local_derivatives(node)):
-            c = g * float(d)
-            acc[parent] = acc.get(parent, 0.0) + c
-            sent.append(Contribution(parent, float(d), c))
-        yield Step(i, node, g, tuple(sent))
+    for i, (node, g, partials) in enumerate(walk(root)):
+        sent = () if partials is None else tuple(
+            Contribution(parent, float(d), g * float(d)) for parent, d in zip(node.parents, partials))
+        yield Step(i, node, g, sent)
 
 
 def _inline_svg(svg: str) -> str:

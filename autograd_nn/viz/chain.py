@@ -1,0 +1,69 @@
+"""The chain rule as paths: ∂root/∂w = Σ over paths from w up to root of Π ∂child/∂parent along the path.
+
+Read off the engine's one reverse walk: the factors are the local derivatives the walk evaluated, and the total
+is the gradient the walk gives w, the very number ``root.backward()`` puts in ``w.grad``. A path runs only
+along edges the walk passed a gradient over; a node whose gradient is 0 passes nothing on, so paths through it
+are left out, and they add up to 0 anyway (together they contribute ∂root/∂node · ∂node/∂w = 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine import Value, topological_order, walk
+
+Factor = tuple[Value, Value, float]  # (child, parent, ∂child/∂parent)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """∂root/∂w as the walk computed it: ``total``, the first ``paths`` written out, ``n_paths`` in all, and
+    ``blocked``: nodes on the way from w whose gradient is 0, where the chain stops (e.g. a relu's input z < 0).
+    """
+
+    total: float
+    paths: list[list[Factor]]
+    n_paths: int
+    blocked: list[Value]
+
+
+def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
+    """The paths from w up to root as (child, parent, ∂child/∂parent) factors, root end first: at most
+    ``max_paths`` written out, and how many there are in all (counted, not listed, so a graph with
+    exponentially many paths costs nothing extra)."""
+    visits = list(walk(root))
+    total = 0.0
+    partials: dict[Value, tuple[float, ...]] = {}
+    for node, g, d in visits:
+        if node is w:
+            total = float(g)
+        if d is not None:
+            partials[node] = tuple(float(x) for x in d)
+    count: dict[Value, int] = {w: 1}
+    written: dict[Value, list[list[Factor]]] = {w: [[]]}
+    depends: set[Value] = {w}  # every node that depends on w, whether or not a gradient flows
+    blocked: list[Value] = []
+    for node, g, _ in reversed(visits):  # parents first
+        if node is w or not any(p in depends for p in node.parents):
+            continue
+        depends.add(node)
+        if node not in partials:
+            continue
+        count[node], acc = 0, []
+        for p, d in zip(node.parents, partials[node]):
+            if p in count:
+                count[node] += count[p]
+                acc.extend([(node, p, d)] + path for path in written[p][:max_paths])
+            elif p in depends and p not in blocked:
+                blocked.append(p)
+        written[node] = acc[:max_paths]
+    return Chain(total, written.get(root, []), count.get(root, 0), blocked)
+
+
+def paths_to_root(root: Value, w: Value) -> set[Value]:
+    """The nodes on some path from w up to root (both included; empty when root does not depend on w)."""
+    on_path: set[Value] = set()
+    for node in topological_order(root):
+        if node is w or any(p in on_path for p in node.parents):
+            on_path.add(node)
+    return on_path if root in on_path else set()
