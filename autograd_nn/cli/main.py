@@ -6,7 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ..engine import DomainError
 from . import args as a
+from .commands import COMMANDS
 from .expression import ExpressionError
 
 EXPR_EPILOG = ("EXPR uses numbers, variables, + - * / **, unary minus and the functions exp, log, sqrt, tanh, "
@@ -72,9 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a failed gradcheck, 2 bad input)."""
-    from ..engine import DomainError
-    from .commands import COMMANDS
-
     parser = build_parser()
     try:
         options, extra = parser.parse_known_args(argv)

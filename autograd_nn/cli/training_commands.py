@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from .. import data, optim
+from ..engine import DomainError, Value
+from ..nn import MLP, Model, Neuron
+from ..serialize import save_mlp
+from ..train import History, fit
 from .args import UsageError, output_dir, output_file
+
+# plots (matplotlib) and viz (graphviz) are imported inside the commands that draw: they are slow to load.
 
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
-           epochs: int, batch_size: int, seed: int, progress: bool | None) -> tuple[Any, np.ndarray, np.ndarray, Any]:
+           epochs: int, batch_size: int, seed: int,
+           progress: bool | None) -> tuple[MLP, np.ndarray, np.ndarray, History]:
     """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history)."""
-    from .. import data, optim
-    from ..engine import DomainError
-    from ..nn import MLP
-    from ..train import fit
-
     X, y = getattr(data, dataset)(n=samples, seed=seed)
     classes = int(np.max(y)) + 1
     if classes > 2 and loss != "cross_entropy":
@@ -35,21 +37,21 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
     return model, X, y, history
 
 
-def _scores(model: Any, points: np.ndarray) -> np.ndarray:
+def _scores(model: Model, points: np.ndarray) -> np.ndarray:
     """What plot_decision_boundary shades: one output's score; two outputs' logit difference (class 1 vs 0);
     with more outputs, the class index (argmax)."""
-    out = []
+    out: list[float] = []
     for p in points:
         o = model([float(p[0]), float(p[1])])
         if isinstance(o, list):
-            o = [v.data for v in o]
-            out.append(o[0] if len(o) == 1 else o[1] - o[0] if len(o) == 2 else int(np.argmax(o)))
+            d = [v.data for v in o]
+            out.append(d[0] if len(d) == 1 else d[1] - d[0] if len(d) == 2 else int(np.argmax(d)))
         else:
             out.append(o.data)
     return np.asarray(out)
 
 
-def _draw_training(model: Any, X: np.ndarray, y: np.ndarray, history: Any, out: Path, title: str) -> list[Path]:
+def _draw_training(model: Model, X: np.ndarray, y: np.ndarray, history: History, out: Path, title: str) -> list[Path]:
     from ..plots import plot_decision_boundary, plot_loss_curve
 
     loss_png = plot_loss_curve(history.loss, out / "loss_curve.png", accuracy=getattr(history, "accuracy", None),
@@ -59,7 +61,7 @@ def _draw_training(model: Any, X: np.ndarray, y: np.ndarray, history: Any, out: 
     return [loss_png, boundary_png]
 
 
-def _summary(history: Any) -> str:
+def _summary(history: History) -> str:
     acc = getattr(history, "accuracy", None)
     text = f"final loss {history.loss[-1]:.4f}"
     return text + (f", accuracy {acc[-1]:.1%}" if acc else "")
@@ -74,8 +76,6 @@ def train(options: argparse.Namespace) -> int:
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, options.dataset)
     if save:
-        from ..serialize import save_mlp
-
         save_mlp(model, save)
         written.append(save)
     for path in written:
@@ -85,8 +85,6 @@ def train(options: argparse.Namespace) -> int:
 
 def demo(options: argparse.Namespace) -> int:
     out = output_dir(options.out)
-    from ..engine import Value
-    from ..nn import Neuron
     from ..viz import draw_graph, draw_network, render
 
     print("Training a 2-16-16-1 ReLU MLP on 100 moons points (hinge loss, Adam, lr 0.05)")

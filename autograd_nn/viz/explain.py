@@ -46,8 +46,8 @@ class Explanation:
     def __str__(self) -> str:
         head = f"∂{self.root_name}/∂{self.w_name}"
         if self.n_paths == 0 and self.blocked:
-            return (f"{head} = 0   (no gradient gets past {', '.join(self.blocked[:3])}: "
-                    "its grad is 0, so it passes nothing on)")
+            stops = ", ".join(f"∂{self.root_name}/∂{b} = 0" for b in self.blocked[:3])
+            return f"{head} = 0   ({stops}: a zero gradient passes nothing on to {self.w_name})"
         if self.n_paths == 0:
             return f"{head} = 0   ({self.root_name} does not depend on {self.w_name})"
         lines = []
