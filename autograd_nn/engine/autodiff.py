@@ -86,8 +86,23 @@ def _derivative_error(node: Value, exc: BaseException) -> DomainError:
     return DomainError(f"derivative of {op.describe([p.data for p in node._prev])}: {why}")
 
 
-def _overflow(node: Value, g: float) -> DomainError:
-    return DomainError(f"backward: the gradient reached {g} at {node!r} (overflow); "
+def _not_finite(order: list[Value], node: Value, g: float) -> DomainError:
+    """The error for a gradient that became ±inf or NaN at node: it names the op whose local derivative made it
+    (a slow search, only on this error path), or says that the sum of finite terms overflowed."""
+    for child in order:
+        if child._op is None or not any(p is node for p in child._prev):
+            continue
+        try:
+            partials = local_derivatives(child)
+        except DomainError:
+            continue
+        for parent, d in zip(child._prev, partials):
+            if parent is node and not _isfinite(d):
+                return DomainError(f"derivative of {child._op.describe([p.data for p in child._prev])}: "
+                                   f"{d} is not a finite number" + (" (overflow)" if d == d else ""))
+    # Named by what it computes, not by repr(node): the message must not depend on a .grad left by earlier calls.
+    where = node._op.describe([p.data for p in node._prev]) if node._op is not None else f"a leaf = {node.data!r}"
+    return DomainError(f"backward: the gradient reached {g} at {where} (overflow); "
                        "the function is too steep here for floats")
 
 
@@ -122,11 +137,11 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
         op = node._op
         if op is None or g == 0.0:  # a zero gradient passes on only zeros (common behind a relu)
             if not isfinite(g):
-                raise _overflow(node, g)
+                raise _not_finite(order, node, g)
             yield node, g, None
             continue
         if not isfinite(g):
-            raise _overflow(node, g)
+            raise _not_finite(order, node, g)
         parents = node._prev
         try:
             # local_derivatives(node), inlined: this line runs once per node of every backward pass.
@@ -146,7 +161,7 @@ def _walk_on_values(order: list[Value], root: Value, seed: float) -> Iterator[Vi
         g = acc.pop(node, 0.0)
         gv = vacc.pop(node, None)
         if not _isfinite(g):
-            raise _overflow(node, g)
+            raise _not_finite(order, node, g)
         if node._op is None or gv is None:
             yield node, gv if gv is not None else Value(0.0), None
             continue
@@ -159,8 +174,14 @@ def _walk_on_values(order: list[Value], root: Value, seed: float) -> Iterator[Vi
                 continue
         else:
             floats = local_derivatives(node)  # the float walk's rule and error, first
-            for parent, d in zip(node._prev, floats):
-                acc[parent] = acc.get(parent, 0.0) + g * d
+            contributions = [g * d for d in floats]
+            for parent, c in zip(node._prev, contributions):
+                acc[parent] = acc.get(parent, 0.0) + c
+            if not all(map(_isfinite, contributions)):
+                # The float walk raises for this when it reaches the parent; the Value terms would raise
+                # earlier, with other words. Leave them out so that the same error comes at the same place.
+                yield node, gv, None
+                continue
             partials = local_derivatives(node, on_values=True)
         for parent, d in zip(node._prev, partials):
             if type(d) is not Value and d == 0.0:
