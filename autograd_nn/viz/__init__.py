@@ -53,6 +53,6 @@ def value_svg(v: Value) -> str | None:
 
 __all__ = [
     "Chain", "Contribution", "Explanation", "Graph", "GraphTooLarge", "RenderError", "Step", "animate_backward",
-    "backward_steps", "chain", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render", "svg_text",
-    "value_svg",
+    "backward_steps", "chain", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render",
+    "svg_text", "value_svg",
 ]
