@@ -145,7 +145,7 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
         parents = node._prev
         try:
             # local_derivatives(node), inlined: this line runs once per node of every backward pass.
-            partials = op.derivative(*[p.data for p in parents], node.data)
+            partials = tuple(op.derivative(*[p.data for p in parents], node.data))
         except (ArithmeticError, ValueError) as exc:
             raise _derivative_error(node, exc) from None
         for parent, d in pairs(parents, partials):
@@ -199,7 +199,7 @@ def backward(root: Value) -> None:
     calling backward twice on a graph adds the leaves' gradients twice, as PyTorch does. The leaves are written
     only once the walk has finished: an error midway leaves every leaf's ``.grad`` as it was.
     """
-    leaves = []
+    leaves: list[tuple[Value, float]] = []
     add_leaf = leaves.append
     for node, g, _ in walk(root):
         if node._op is None:

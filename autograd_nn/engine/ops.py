@@ -215,7 +215,8 @@ def _sigmoid(x: float) -> float:
 
 def _sigmoid_vector(x: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out: np.ndarray = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
 
 
 def _pow_positive_base(a: float, b: float) -> float:
@@ -275,14 +276,14 @@ MUL = Op("mul", operator.mul, lambda a, b, out: (b, a),
 DIV = Op("div", operator.truediv, lambda a, b, out: (1.0 / b, -out / b),
          arity=2, template="{0} / {1}", precedence=2, symbol="/", vector=np.divide,
          domain=Domain("the divisor must be non-zero", lambda a, b: b != 0), edge=_second)
+LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1, 10.0), edge=_first,
+         domain=Domain("argument must be > 0", lambda x: x > 0), method="log", function="log")
 POW = Op("pow", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a)),
          arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
          domain=Domain("the base must be > 0 when the exponent is a Value", lambda a, b: a > 0), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
          template="-{0}", precedence=3, symbol="-", vector=np.negative)
 EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), method="exp", function="exp")
-LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1, 10.0), edge=_first,
-         domain=Domain("argument must be > 0", lambda x: x > 0), method="log", function="log")
 SQRT = Op("sqrt", math.sqrt, lambda x, out: (0.5 / out,), vector=np.sqrt, sample=(0.1, 10.0), edge=_first,
           domain=Domain("argument must be >= 0", lambda x: x >= 0), method="sqrt", function="sqrt")
 TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,), vector=np.tanh, method="tanh", function="tanh")
@@ -329,6 +330,7 @@ def power_op(k: float) -> Op:
     if not _isfinite(k):
         raise ValueError(f"Value ** {k!r}: the exponent must be finite")
     domain: Domain | None
+    edge: Callable[..., float] | None
     if k == int(k):
         domain = Domain("the base must be non-zero for a negative exponent", lambda x: x != 0) if k < 0 else None
         edge = _abs_distance if k < 0 else None

@@ -34,11 +34,11 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
     visits = list(walk(root))
     total = 0.0
     partials: dict[Value, tuple[float, ...]] = {}
-    for node, g, d in visits:
+    for node, g, local in visits:
         if node is w:
             total = float(g)
-        if d is not None:
-            partials[node] = tuple(float(x) for x in d)
+        if local is not None:
+            partials[node] = tuple(float(x) for x in local)
     count: dict[Value, int] = {w: 1}
     written: dict[Value, list[list[Factor]]] = {w: [[]]}
     depends: set[Value] = {w}  # every node that depends on w, whether or not a gradient flows
@@ -49,7 +49,8 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
         depends.add(node)
         if node not in partials:
             continue
-        count[node], acc = 0, []
+        count[node] = 0
+        acc: list[list[Factor]] = []
         for p, d in zip(node.parents, partials[node]):
             if p in count:
                 count[node] += count[p]

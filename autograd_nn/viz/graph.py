@@ -88,7 +88,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         raise TypeError(f"draw_graph: highlight must be a Value, got {type(highlight).__name__}")
     order = topological_order(root)
     hidden = _folded_neurons(order) if collapse == "neurons" else set()
-    hidden.discard(highlight)  # type: ignore[arg-type]
+    if highlight is not None:
+        hidden.discard(highlight)
     drawn = [n for n in order if n not in hidden]
     if len(drawn) > max_nodes:
         hint = "" if collapse == "neurons" else "collapse='neurons' (a neuron's z and activation as one node), "
