@@ -43,7 +43,7 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
     written: dict[Value, list[list[Factor]]] = {w: [[]]}
     depends: set[Value] = {w}  # every node that depends on w, whether or not a gradient flows
     blocked: list[Value] = []
-    for node, g, _ in reversed(visits):  # parents first
+    for node, _, _ in reversed(visits):  # parents first
         if node is w or not any(p in depends for p in node.parents):
             continue
         depends.add(node)
