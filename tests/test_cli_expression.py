@@ -5,7 +5,8 @@ import math
 import pytest
 
 from autograd_nn import Value
-from autograd_nn.cli.expression import ExpressionError, parse_assignments, parse_expression
+from autograd_nn.cli.expression import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
+from autograd_nn.engine import BUILTIN_OPS
 
 
 def build(text, **values):
@@ -30,6 +31,28 @@ def test_variables_in_order_of_appearance_and_operators():
     assert out.data == pytest.approx(-(2.0 ** 2) / 2.0 + math.exp(0.5) * 2.0)
 
 
+@pytest.mark.parametrize("op", [op for op in BUILTIN_OPS.values() if op.function], ids=lambda op: op.name)
+def test_every_public_op_is_callable_by_its_op_name_with_its_arity(op):
+    names = [f"v{i}" for i in range(op.arity)]
+    numbers = [0.5 + i for i in range(op.arity)]  # inside every function's domain, away from ties and kinks
+    out, leaves = build(f"{op.name}({', '.join(names)})", **dict(zip(names, numbers)))
+    assert out.op is op and out.data == op(*numbers)
+    assert [p.label for p in out.parents] == names
+
+
+def test_functions_come_from_the_op_table():
+    assert FUNCTIONS == {op.name: op for op in BUILTIN_OPS.values() if op.function}
+    assert {"abs", "softplus", "maximum", "minimum", "lt", "gt", "eq"} <= set(FUNCTIONS)
+
+
+def test_new_functions_compose_with_arithmetic():
+    out, v = build("maximum(abs(x), y) + lt(x, y) * softplus(y)", x=-2.0, y=1.0)
+    assert out.data == pytest.approx(2.0 + 1.0 * math.log1p(math.exp(1.0)))
+    out.backward()
+    assert v["x"].grad == -1.0  # through abs, the larger operand of maximum; lt contributes 0
+    assert v["y"].grad == pytest.approx(1 / (1 + math.exp(-1.0)))  # σ(y), the derivative of softplus
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("x +", "syntax error"),
     ("foo(x)", "unknown function 'foo'"),
@@ -37,7 +60,13 @@ def test_variables_in_order_of_appearance_and_operators():
     ("x.real", "not allowed"),
     ("[x, y]", "not allowed"),
     ("x // 2", "operator not supported"),
-    ("log(x, 2)", "exactly one argument"),
+    ("log(x, 2)", "log() takes exactly 1 argument, got 2"),
+    ("maximum(x)", "maximum() takes exactly 2 arguments, got 1"),
+    ("lt(x, y, z)", "lt() takes exactly 2 arguments, got 3"),
+    ("exp(x=1)", "takes no keyword arguments"),
+    ("maximum(*xs)", "not allowed"),
+    ("sum(x, y)", "unknown function 'sum'"),
+    ("neg(x)", "unknown function 'neg'"),
     ("exp", "is a function"),
     ("'text' * x", "only numbers"),
     ("lambda: 1", "not allowed"),

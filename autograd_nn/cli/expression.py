@@ -2,6 +2,9 @@
 
 The text is parsed by Python's ``ast`` and walked node by node: numbers, variable names, ``+ - * / **``,
 unary minus and calls of the engine's built-in ops are allowed, and nothing else. It is never ``eval``-ed.
+
+The functions come from the op table: every op that is a public function can be called by its op name, with
+as many arguments as it takes, e.g. ``abs(x)``, ``softplus(x)``, ``maximum(x, y)``, ``lt(x, y)``.
 """
 
 from __future__ import annotations
@@ -10,10 +13,11 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..engine import BUILTIN_OPS, Value
+from ..engine import BUILTIN_OPS, Op, Value
 
-# The functions an expression may call: the one-argument built-in ops, by name.
-FUNCTIONS = {name: op for name, op in BUILTIN_OPS.items() if op.arity == 1 and name != "neg"}
+# The functions an expression may call: every built-in op that is a public function, by its op name (the name
+# formulas are written with, so a printed formula reads back).
+FUNCTIONS: dict[str, Op] = {op.name: op for op in BUILTIN_OPS.values() if op.function}
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -92,9 +96,15 @@ def _check(node: ast.AST, text: str, variables: list[str]) -> None:
             shown = name if name is not None else ast.unparse(node.func)
             raise ExpressionError(f"unknown function {shown!r}; known: {', '.join(sorted(FUNCTIONS))}"
                                   f"{_where(node, text)}")
-        if len(node.args) != 1 or node.keywords:
-            raise ExpressionError(f"{name}() takes exactly one argument{_where(node, text)}")
-        _check(node.args[0], text, variables)
+        if node.keywords:
+            raise ExpressionError(f"{name}() takes no keyword arguments{_where(node, text)}")
+        for arg in node.args:  # first: f(*xs) is refused as not allowed, not counted as one argument
+            _check(arg, text, variables)
+        arity = FUNCTIONS[name].arity  # None: any number of arguments, at least one
+        if len(node.args) != arity if arity is not None else not node.args:
+            wanted = f"exactly {arity} argument" if arity is not None else "at least 1 argument"
+            plural = "s" if arity is not None and arity != 1 else ""
+            raise ExpressionError(f"{name}() takes {wanted}{plural}, got {len(node.args)}{_where(node, text)}")
     else:
         raise ExpressionError(f"not allowed in an expression: {ast.unparse(node)!r}{_where(node, text)}")
 
@@ -115,7 +125,9 @@ def _evaluate(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> 
 
 def _evaluate_node(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> Value | float:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        number = node.value
+        assert isinstance(number, (int, float))  # _check allowed no other constant
+        return float(number)
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.BinOp):
@@ -125,7 +137,7 @@ def _evaluate_node(node: ast.AST, values: Mapping[str, Value], label_nodes: bool
         operand = _evaluate(node.operand, values, label_nodes)
         return -operand if isinstance(node.op, ast.USub) else operand
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # _check allowed nothing else
-    return FUNCTIONS[node.func.id](_evaluate(node.args[0], values, label_nodes))
+    return FUNCTIONS[node.func.id](*[_evaluate(arg, values, label_nodes) for arg in node.args])
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
