@@ -1,40 +1,614 @@
-"""A recorded graph replayed with numpy: ``Tape(root)`` records once, then forward/backward run vectorized.
+"""A recorded graph replayed with numpy: ``Tape(root)`` compiles the graph under ``root`` once, then ``forward()``
+and ``backward()`` replay it vectorized. The compiler is a list of passes, each a small function below:
 
-Recording walks the graph under ``root`` once and groups its nodes by topological level, op and number of
-operands: nodes in one group do not depend on each other, so each group is one numpy call of the op's
-``vector`` forward and one call of its ``derivative`` — the op table's own rule, evaluated on arrays (there
-is no second copy of any derivative here). What keeps it fast:
+1. :func:`record` — the graph → a :class:`Program`: the leaves, then one :class:`Equation` ``out = op(args)`` per
+   node over numbered slots, in topological order (in the spirit of a JAX jaxpr; ``print(program)`` shows it).
+2. :func:`probe_ops` — every op is tried on small arrays of its recorded operands, so that an op whose derivative
+   cannot run on arrays (written with ``math.cos``, or an ``if`` on its argument) is a clear TypeError naming it,
+   now, instead of a numpy error on the first replay.
+3. :func:`fold_sums` — a left-fold chain of binary adds ((a + b) + c) + d, as ``sum()`` builds, whose inner adds are
+   used nowhere else → one n-ary ``sum`` equation over the same terms in the same order (so the same float). Only
+   the *left* operand of an add is folded: ``x + (y + z)`` keeps its two adds, and its rounding.
+4. :func:`batch` — equations of one op and arity at one topological level do not depend on each other: each such
+   :class:`Group` is evaluated with one numpy call each way.
+5. :func:`rewrite_layers` — a group of weighted sums shaped like a layer over a batch (node (sample, unit) with
+   weights and bias per unit and activations per sample) becomes a :class:`LayerGroup`: one ``A @ W + b`` forward
+   and two matrix products backward. This is the one documented exception to "the same floats as eager": the
+   matrix product adds a weighted sum's terms in its own order, so such z may differ from eager's in the last bits.
+6. :func:`lay_out` — every node gets a slot in one value array and one gradient array: the leaves first, then each
+   group's outputs side by side, in the order of their operands, so that most reads and writes are slices (views)
+   instead of gathers. The result is the executable :class:`Plan`, a list of kernels (:class:`Elementwise`,
+   :class:`Sums`, :class:`WeightedSums`, :class:`MatmulLayer`); ``print(tape)`` shows it, one line per group.
+7. execution — :meth:`Plan.forward` and :meth:`Plan.backward` run the kernels. The fast path looks for non-finite
+   numbers once per pass. When it finds one (0·inf, an overflow, an op outside its domain), there is one error path:
+   :func:`replay_eagerly` rebuilds the recorded program on fresh Values and the engine's own
+   :func:`~autograd_nn.engine.autodiff.walk` runs over it. It raises the DomainError that eager code raises, or
+   gives the gradients eager code gives (a zero gradient passes nothing on, so sqrt'(0) in ``sqrt(x) * 0`` is no
+   error); the tape then uses those. There is no second copy of any chain-rule rule here.
 
-* chains of binary ``+`` that ``sum()`` builds (((0 + a) + b) + c …) are merged into one n-ary sum, so a sum
-  of 300 terms is one level instead of 300;
-* a layer over a batch (the same weighted sum for every sample) is one matrix product each way (``_Grid``);
-* every node gets a slot in one value array and one gradient array, and a group's nodes get consecutive slots,
-  laid out in the order of their operands, so most reads and writes are slices (views), not gathers;
-* non-finite numbers are looked for once per pass; only when there is one is the pass redone group by group,
-  to raise the same DomainError that ``backward()`` would, naming the op and its operands.
+A graph that is deep and narrow (a chain: one node per level) gains nothing from numpy and replays slower than
+``backward()``; the tape is for wide graphs such as a network over a batch.
 
-A graph that is deep and narrow (a chain: one node per level) gains nothing from numpy and replays slower
-than ``backward()``; the tape is for wide graphs such as a network over a batch.
-
-Limitation: a tape replays the *structure* it recorded. Python control flow that depends on data (an ``if``
-on a Value, a loop whose length depends on data; relu's branch is fine: it is an op) stays frozen as it was
-when recorded; build a new Tape then. ``check()`` re-walks the graph and raises if its node or leaf count
-changed since it was recorded.
+Limitation: a tape replays the *structure* it recorded. Python control flow that depends on data (an ``if`` on a
+Value, a loop whose length depends on data; relu's branch is fine: it is an op) stays frozen as it was when
+recorded; build a new Tape then. ``check()`` re-walks the graph and raises if its node or leaf count changed.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from .engine.autodiff import topological_order
+from .engine.autodiff import topological_order, walk
 from .engine.errors import DomainError
-from .engine.ops import ADD, Op
+from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
 from .engine.value import Value
+from .train import batch_loss
 
-_SUM = "sum"  # group kind of merged add chains
+_data = attrgetter("data")
+_grad = attrgetter("grad")
+
+
+def _name(start: int, stop: int) -> str:
+    """Slots start…stop-1 as text: ``s7`` for one, ``s7:23`` (Python's half-open slice) for a run."""
+    return f"s{start}" if stop - start == 1 else f"s{start}:{stop}"
+
+
+def _listing(items: Sequence[Any], what: str, head: int = 30, tail: int = 8) -> list[str]:
+    """One indented line per item, or for a long listing the first ``head`` and the last ``tail`` items with a
+    "… N more" line between them (only the lines shown are formatted)."""
+    if len(items) <= head + tail + 4:
+        return [f"  {item}" for item in items]
+    return [*(f"  {item}" for item in items[:head]), f"  … {len(items) - head - tail} more {what}",
+            *(f"  {item}" for item in items[-tail:])]
+
+
+# -- 1. record: the graph as a program ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """``s{out} = op(s{args[0]}, s{args[1]}, …)``: one node of the graph, over slots."""
+
+    out: int
+    op: Op
+    args: tuple[int, ...]
+
+    def __str__(self) -> str:
+        args = [f"s{a}" for a in self.args]
+        if len(args) > 12:
+            args = args[:8] + ["…"] + args[-2:] + [f"({len(self.args)} args)"]
+        return f"s{self.out} = {self.op.name} {' '.join(args)}"
+
+
+@dataclass(frozen=True, repr=False)
+class Program:
+    """A graph as a flat program: ``leaves`` are the slots 0…L-1, equation k defines slot L+k (its ``out``), in
+    topological order (every equation after the ones defining its arguments); ``root`` is the result's slot.
+
+    ``nodes[i]`` is the Value that slot i was recorded from (``nodes[:L]`` are the leaves).
+    """
+
+    leaves: list[Value]
+    equations: list[Equation]
+    root: int
+    nodes: list[Value] = field(compare=False)
+
+    def __repr__(self) -> str:
+        return f"<Program: {len(self.leaves)} leaves, {len(self.equations)} equations, root s{self.root}>"
+
+    def __str__(self) -> str:
+        n = len(self.leaves)
+        names = " ".join(f"s{i}" for i in range(n)) if n <= 8 else f"s0 s1 s2 … s{n - 1}"
+        lines = [f"{{ lambda {names} ; ({n} leaves)", *_listing(self.equations, "equations")]
+        lines.append(f"  in s{self.root} }}")
+        return "\n".join(lines)
+
+
+def record(root: Value) -> Program:
+    """The graph under ``root`` → a :class:`Program`: its leaves, then one equation per node, in topological order."""
+    order = topological_order(root)
+    leaves = [v for v in order if v.is_leaf()]
+    slot: dict[Value, int] = {v: i for i, v in enumerate(leaves)}
+    nodes = list(leaves)
+    equations = []
+    for v in order:
+        op = v.op
+        if op is None:
+            continue
+        out = len(nodes)
+        equations.append(Equation(out, op, tuple([slot[p] for p in v.parents])))
+        slot[v] = out
+        nodes.append(v)
+    return Program(leaves, equations, slot[root], nodes)
+
+
+# -- 2. probe_ops: every op must run on arrays ----------------------------------------------------------------
+
+def _vector(op: Op) -> Callable[..., Any]:
+    """The op's forward on arrays: its ``vector``, or its float ``forward`` applied element by element."""
+    return op.vector if op.vector is not None else np.vectorize(op.forward, otypes=[float])
+
+
+def probe_ops(program: Program) -> None:
+    """Try every op of the program (forward and derivative) on arrays of two recorded operand sets, and raise a
+    TypeError naming the op if it cannot run on arrays (e.g. a derivative written with ``math.cos`` or with an
+    ``if`` on its argument): the replay evaluates each op on the arrays of a whole group at once.
+
+    ``sum`` and ``weighted_sum`` are not probed: their kernels are written for them. An operand at a domain edge
+    (a DomainError from an op called inside a derivative) is no problem of arrays: the replay's error path handles it.
+    """
+    data = [v.data for v in program.nodes]
+    examples: dict[tuple[Op, int], list[Equation]] = {}
+    for eq in program.equations:
+        if eq.op is not SUM and eq.op is not WEIGHTED_SUM:
+            seen = examples.setdefault((eq.op, len(eq.args)), [])
+            if len(seen) < 2:
+                seen.append(eq)
+    for (op, arity), eqs in examples.items():
+        pair = (eqs * 2)[:2]  # two elements: one-element arrays would pass through math.cos or an if
+        args = [np.array([data[eq.args[j]] for eq in pair]) for j in range(arity)]
+        out = np.array([data[eq.out] for eq in pair])
+        what = "forward (its vector)"
+        try:
+            with np.errstate(all="ignore"):
+                np.broadcast_to(_vector(op)(*args), out.shape)
+                what = "derivative"
+                partials = tuple(op.derivative(*args, out))
+                if len(partials) != arity:
+                    raise TypeError(f"it returned {len(partials)} value(s) for {arity} argument(s)")
+                for d in partials:
+                    np.broadcast_to(np.asarray(d, dtype=float), out.shape)
+        except DomainError:
+            continue
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise TypeError(f"Tape: the {what} of op {op.name!r} cannot be evaluated on numpy arrays ({exc}); the "
+                            "tape evaluates every op on the arrays of many nodes at once. Write it with arithmetic "
+                            "and autograd_nn ops (autograd_nn.exp rather than math.exp, autograd_nn.step(x) rather "
+                            "than an if on x), or use backward() instead of a Tape") from None
+
+
+# -- 3. fold_sums: sum()'s chains of + as one n-ary sum -------------------------------------------------------
+
+def fold_sums(program: Program) -> Program:
+    """A left-fold chain of binary adds ((a + b) + c) + d whose inner adds are used nowhere else → one ``sum``
+    equation with the terms a, b, c, d in that order (SUM adds left to right: the same float as the chain).
+
+    Only an add's *left* operand is folded into its chain, so nothing the user wrote is regrouped: ``x + (y + z)``
+    stays two adds of that shape. Slots are renumbered so that the program stays dense.
+    """
+    n_leaves = len(program.leaves)
+    uses = [0] * len(program.nodes)
+    for eq in program.equations:
+        for a in eq.args:
+            uses[a] += 1
+    chains: dict[int, list[int]] = {}  # an add's out → the terms of the chain it ends
+    folded: set[int] = set()  # the inner adds, now part of a later chain
+    for eq in program.equations:
+        if eq.op is ADD:
+            left, right = eq.args
+            chain = chains.pop(left, None) if uses[left] == 1 else None
+            if chain is None:
+                chain = [left]
+            else:
+                folded.add(left)
+            chain.append(right)
+            chains[eq.out] = chain
+    if not folded:
+        return program
+    renamed = list(range(n_leaves)) + [-1] * len(program.equations)
+    nodes = program.nodes[:n_leaves]
+    equations = []
+    for eq in program.equations:
+        if eq.out in folded:
+            continue
+        out = renamed[eq.out] = len(nodes)
+        op, args = eq.op, eq.args
+        if op is ADD and len(chains[eq.out]) > 2:
+            op, args = SUM, tuple(chains[eq.out])
+        equations.append(Equation(out, op, tuple([renamed[a] for a in args])))
+        nodes.append(program.nodes[eq.out])
+    return Program(program.leaves, equations, renamed[program.root], nodes)
+
+
+# -- 4. batch: independent equations of one op as one group ---------------------------------------------------
+
+@dataclass
+class Group:
+    """Equations of one op and one number of arguments at one topological level (1 + the deepest argument's level;
+    leaves are level 0). None depends on another, so the group is one numpy call forward and one backward.
+    """
+
+    op: Op
+    level: int
+    equations: list[Equation]
+
+    def order(self, cols: np.ndarray) -> np.ndarray:
+        """The order to lay the nodes out in, given their operands' slots (``cols[j]``: operand j of every node)."""
+        if cols.shape[1] == 1 or self.op is SUM or self.op is WEIGHTED_SUM:
+            return np.arange(cols.shape[1])
+        return np.lexsort(cols[::-1])  # by the first operand's slot, then the second's, …
+
+    def compile(self, start: int, cols: np.ndarray) -> Kernel:
+        """The kernel that evaluates the group, its outputs at slots start…, its operands at ``cols``."""
+        if self.op is SUM:
+            return Sums(self.op, start, cols)
+        if self.op is WEIGHTED_SUM and len(cols) >= 3:
+            return WeightedSums(self.op, start, cols)
+        return Elementwise(self.op, start, cols)
+
+
+def batch(program: Program) -> list[Group]:
+    """Group the equations by (topological level, op, number of arguments), lowest level first."""
+    level = [0] * len(program.nodes)
+    groups: dict[tuple[int, Op, int], Group] = {}
+    for eq in program.equations:
+        lv = level[eq.out] = 1 + max([level[a] for a in eq.args], default=0)
+        key = (lv, eq.op, len(eq.args))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(eq.op, lv, [])
+        group.equations.append(eq)
+    return sorted(groups.values(), key=attrgetter("level"))  # stable: within a level, in order of appearance
+
+
+# -- 5. rewrite_layers: a layer over a batch as matrix products -----------------------------------------------
+
+@dataclass
+class LayerGroup(Group):
+    """A group of weighted sums z = b + Σᵢ wᵢ·aᵢ that is a layer over a batch: node (s, u) for S samples × U units,
+    where in every pair i one factor is per unit (the same for every sample: a weight) and the other per sample
+    (the same for every unit: an activation), and b is per unit. ``unit_rows[i]`` and ``sample_rows[i]`` are the
+    argument positions of pair i's two factors.
+    """
+
+    shape: tuple[int, int] = (0, 0)
+    unit_rows: list[int] = field(default_factory=list)
+    sample_rows: list[int] = field(default_factory=list)
+
+    def order(self, cols: np.ndarray) -> np.ndarray:
+        """Sample-major: samples in the order of their activations' slots, units in the order of their weights'."""
+        first = min(range(len(self.sample_rows)), key=lambda i: cols[self.sample_rows[i], 0])
+        return np.lexsort((cols[self.unit_rows[first]], cols[self.sample_rows[first]]))
+
+    def compile(self, start: int, cols: np.ndarray) -> Kernel:
+        return MatmulLayer(self.op, start, cols, self.shape, self.unit_rows, self.sample_rows)
+
+
+def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
+    """Whether two labellings of the same nodes (0, 1, … per distinct operand) split them into the same classes."""
+    nx, ny = int(x.max()) + 1, int(y.max()) + 1
+    return nx == ny and len(np.unique(x * ny + y)) == nx
+
+
+def _as_layer(group: Group) -> LayerGroup | None:
+    """The group as a :class:`LayerGroup`, if it is one (see there); else None."""
+    if group.op is not WEIGHTED_SUM or len(group.equations) < 2:
+        return None
+    args = np.array([eq.args for eq in group.equations]).T  # (2n + 1, nodes)
+    n = len(args) // 2
+    labels = [np.unique(row, return_inverse=True)[1].ravel() for row in args]
+    unit = labels[-1]  # the bias names the unit
+    sample: np.ndarray | None = None
+    unit_rows, sample_rows = [], []
+    for i in range(n):
+        w_is_unit, a_is_unit = _same_partition(unit, labels[i]), _same_partition(unit, labels[n + i])
+        if w_is_unit == a_is_unit:
+            return None
+        u, s = (i, n + i) if w_is_unit else (n + i, i)
+        if sample is None:
+            sample = labels[s]
+        elif not _same_partition(sample, labels[s]):
+            return None
+        unit_rows.append(u)
+        sample_rows.append(s)
+    assert sample is not None
+    n_u, n_s = int(unit.max()) + 1, int(sample.max()) + 1
+    if n_u * n_s != args.shape[1] or len(np.unique(sample * n_u + unit)) != args.shape[1]:
+        return None
+    return LayerGroup(group.op, group.level, group.equations, (n_s, n_u), unit_rows, sample_rows)
+
+
+def rewrite_layers(groups: list[Group]) -> list[Group]:
+    """Every group of weighted sums that is a layer over a batch → a :class:`LayerGroup` (matrix products)."""
+    return [_as_layer(g) or g for g in groups]
+
+
+# -- 6. lay_out: slots, and the kernels that read and write them ----------------------------------------------
+
+class _Slots:
+    """A fixed set of slots (a row or a block of operands), with the fastest way to read and add to them.
+
+    A run of consecutive slots is a slice: a view, no copy. Other sets are gathered; adding to them is
+    ``arr[index] += x`` when no slot repeats, and ``np.add.at`` (which adds every repeat) when one does, as in x * x.
+    """
+
+    __slots__ = ("index", "shape", "repeats")
+
+    def __init__(self, where: np.ndarray) -> None:
+        self.shape: tuple[int, ...] = where.shape
+        self.repeats = False
+        first, n = int(where.flat[0]), where.size
+        if n == 1 or (int(where.flat[-1]) - first == n - 1 and (np.diff(where.ravel()) == 1).all()):
+            self.index: slice | np.ndarray = slice(first, first + n)
+        else:
+            self.index = where.copy()
+            self.repeats = len(np.unique(where)) < n
+
+    def read(self, arr: np.ndarray) -> np.ndarray:
+        if type(self.index) is slice:
+            view = arr[self.index]
+            return view if len(self.shape) == 1 else view.reshape(self.shape)
+        return arr[self.index]
+
+    def add(self, arr: np.ndarray, contrib: Any) -> None:
+        if type(self.index) is slice:
+            view = arr[self.index]
+            if len(self.shape) != 1:
+                view = view.reshape(self.shape)
+            view += contrib
+        elif self.repeats:
+            np.add.at(arr, self.index, np.broadcast_to(contrib, self.shape))
+        else:
+            arr[self.index] += contrib
+
+    def __str__(self) -> str:
+        if type(self.index) is slice:
+            return _name(self.index.start, self.index.stop)
+        flat = self.index.ravel()
+        steps = np.diff(flat)
+        if (steps == 0).all():
+            return f"s{flat[0]}"
+        if (steps == steps[0]).all() and steps[0] > 0:
+            return f"s{flat[0]}:{flat[-1] + 1}:{steps[0]}"
+        shown = [str(i) for i in flat[:3]] + ["…", str(flat[-1])] if len(flat) > 5 else [str(i) for i in flat]
+        return f"s[{' '.join(shown)}]"
+
+
+class Kernel:
+    """One group of the plan, ready to run: its nodes' values and gradients are the slots ``start…stop-1``."""
+
+    __slots__ = ("op", "start", "stop")
+
+    def __init__(self, op: Op, start: int, n_nodes: int) -> None:
+        self.op, self.start, self.stop = op, start, start + n_nodes
+
+    def forward(self, vals: np.ndarray) -> None:
+        """Compute the group's values from its operands' (already computed) values."""
+        raise NotImplementedError
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        """Add ∂root/∂node · ∂node/∂operand to every operand's gradient (the nodes' own gradients are complete)."""
+        raise NotImplementedError
+
+    def operands(self) -> str:
+        raise NotImplementedError
+
+    def note(self) -> str:
+        n = self.stop - self.start
+        return f"{n} node" if n == 1 else f"{n} nodes"
+
+    def __str__(self) -> str:
+        line = f"{_name(self.start, self.stop)} = {self.operands()}"
+        return f"{line:<56s} # {self.note()}"
+
+
+def _on_arrays(contains: Callable[..., Any]) -> Callable[..., bool]:
+    """A domain test for arrays: ``contains`` on the arrays (the built-in ones compare), else element by element."""
+    def inside(*args: np.ndarray) -> bool:
+        try:
+            return bool(np.all(contains(*args)))
+        except (TypeError, ValueError):
+            return bool(np.all(np.vectorize(contains, otypes=[bool])(*args)))
+    return inside
+
+
+class Elementwise(Kernel):
+    """Nodes of one op (any but sum and weighted_sum), one numpy call each way: forward is the op's ``vector`` on
+    the operand rows (``rows[j]``: operand j of every node), backward the op table's own ``derivative`` evaluated on
+    the same rows, times the nodes' gradients. An op with a domain test is checked against it, so that an operand
+    outside the domain goes to the error path even where numpy returns a number (0 ** 2 for pow)."""
+
+    __slots__ = ("rows", "vector", "inside")
+
+    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
+        super().__init__(op, start, cols.shape[1])
+        self.rows = [_Slots(row) for row in cols]
+        self.vector = _vector(op)
+        self.inside = None if op.domain is None or op.domain.contains is None else _on_arrays(op.domain.contains)
+
+    def forward(self, vals: np.ndarray) -> None:
+        args = [row.read(vals) for row in self.rows]
+        vals[self.start:self.stop] = self.vector(*args)
+        if self.inside is not None and not self.inside(*args):
+            raise _Outside(self.op.name)
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        g = grads[self.start:self.stop]  # a view; operands sit at lower slots, so it is never written here
+        partials = self.op.derivative(*[row.read(vals) for row in self.rows], vals[self.start:self.stop])
+        for row, d in zip(self.rows, partials):
+            row.add(grads, d * g)
+
+    def operands(self) -> str:
+        return f"{self.op.name} {' '.join(map(str, self.rows))}"
+
+
+class Sums(Kernel):
+    """n-ary sums with the same number of terms: the operands are one (terms × nodes) block, added row by row with
+    ``np.cumsum`` (strictly left to right, as the chain of + was: ``np.sum`` would add pairwise, another float).
+    Backward: ∂sum/∂term = 1 (SUM's rule), so every term gets its node's gradient."""
+
+    __slots__ = ("block",)
+
+    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
+        super().__init__(op, start, cols.shape[1])
+        self.block = _Slots(cols)
+
+    def forward(self, vals: np.ndarray) -> None:
+        vals[self.start:self.stop] = np.cumsum(self.block.read(vals), axis=0)[-1]
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        self.block.add(grads, grads[self.start:self.stop])
+
+    def operands(self) -> str:
+        return f"sum {self.block}"
+
+    def note(self) -> str:
+        return f"{super().note()} of {self.block.shape[0]} terms"
+
+
+class WeightedSums(Kernel):
+    """Weighted sums z = b + Σᵢ wᵢ·aᵢ that are not a layer (e.g. the l2 term Σ p·p): the w's and the a's are two
+    (n × nodes) blocks, b a row. Forward adds b and then each product, in eager's order (``np.cumsum``); backward
+    is WEIGHTED_SUM's rule ∂z/∂wᵢ = aᵢ, ∂z/∂aᵢ = wᵢ, ∂z/∂b = 1, on the blocks."""
+
+    __slots__ = ("w", "a", "b")
+
+    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
+        super().__init__(op, start, cols.shape[1])
+        n = len(cols) // 2
+        self.w, self.a, self.b = _Slots(cols[:n]), _Slots(cols[n:2 * n]), _Slots(cols[2 * n])
+
+    def forward(self, vals: np.ndarray) -> None:
+        terms = self.w.read(vals) * self.a.read(vals)
+        terms[0] += self.b.read(vals)  # b + w₁a₁ (+ is commutative in floats), then + w₂a₂, …
+        vals[self.start:self.stop] = np.cumsum(terms, axis=0)[-1]
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        g = grads[self.start:self.stop]
+        self.w.add(grads, self.a.read(vals) * g)
+        self.a.add(grads, self.w.read(vals) * g)
+        self.b.add(grads, g)
+
+    def operands(self) -> str:
+        return f"weighted_sum w={self.w} a={self.a} b={self.b}"
+
+    def note(self) -> str:
+        return f"{super().note()} of {self.w.shape[0]} products"
+
+
+class MatmulLayer(Kernel):
+    """A :class:`LayerGroup` as matrix products: node (s, u) = Σᵢ A[s, i]·W[i, u] + b[u], outputs sample-major
+    (slot start + s·U + u). Forward is one ``A @ W + b``; backward ∂A = G·Wᵀ, ∂W = Aᵀ·G, ∂b = Σₛ G (WEIGHTED_SUM's
+    rule ∂z/∂w = a, ∂z/∂a = w, ∂z/∂b = 1, contracted over the batch). The matrix product adds in its own order: the
+    one place where the tape's floats may differ from eager's in the last bits."""
+
+    __slots__ = ("shape", "A", "W", "b")
+
+    def __init__(self, op: Op, start: int, cols: np.ndarray, shape: tuple[int, int], unit_rows: list[int],
+                 sample_rows: list[int]) -> None:
+        super().__init__(op, start, cols.shape[1])
+        self.shape = n_s, n_u = shape
+        # The pairs in the order of their activations' slots, so that A is often one run of slots (a view).
+        pairs = sorted(range(len(unit_rows)), key=lambda i: cols[sample_rows[i], 0])
+        grid = cols.reshape(len(cols), n_s, n_u)
+        self.A = _Slots(np.ascontiguousarray(grid[[sample_rows[i] for i in pairs], :, 0].T))  # (S, n)
+        self.W = _Slots(np.ascontiguousarray(grid[[unit_rows[i] for i in pairs], 0, :]))  # (n, U)
+        self.b = _Slots(grid[-1, 0, :].copy())  # (U,)
+
+    def forward(self, vals: np.ndarray) -> None:
+        out = vals[self.start:self.stop].reshape(self.shape)
+        np.matmul(self.A.read(vals), self.W.read(vals), out=out)
+        out += self.b.read(vals)
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        G = grads[self.start:self.stop].reshape(self.shape)
+        self.W.add(grads, self.A.read(vals).T @ G)
+        self.A.add(grads, G @ self.W.read(vals).T)
+        self.b.add(grads, G.sum(axis=0))
+
+    def operands(self) -> str:
+        (n_s, n), (_, n_u) = self.A.shape, self.W.shape
+        return f"matmul-layer weighted_sum A={self.A} ({n_s}×{n}) W={self.W} ({n}×{n_u}) b={self.b}"
+
+    def note(self) -> str:
+        return f"{self.shape[0]}×{self.shape[1]} grid"
+
+
+class _Outside(ArithmeticError):
+    """The fast path met an operand outside an op's domain (raised by a kernel, handled by the error path)."""
+
+
+@dataclass(repr=False)
+class Plan:
+    """The program after the passes, ready to run: slots 0…n_leaves-1 hold the leaves, the kernels fill the rest
+    in order (each only reads slots written before it); ``root`` is the result's slot, ``size`` the number of slots.
+    """
+
+    n_leaves: int
+    kernels: list[Kernel]
+    root: int
+    size: int
+
+    def forward(self, vals: np.ndarray) -> None:
+        """Every kernel's forward, in order (vals[:n_leaves] must hold the leaves' data)."""
+        for kernel in self.kernels:
+            kernel.forward(vals)
+
+    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        """Every kernel's backward, in reverse order (grads must hold the root's seed and zeros elsewhere)."""
+        for kernel in reversed(self.kernels):
+            kernel.backward(vals, grads)
+
+    def __repr__(self) -> str:
+        return f"<Plan: {self.n_leaves} leaves, {self.size} slots, {len(self.kernels)} groups>"
+
+    def __str__(self) -> str:
+        header = f"{{ lambda {_name(0, self.n_leaves)} ; ({self.n_leaves} leaves, {self.size} slots, " \
+                 f"{len(self.kernels)} groups)"
+        return "\n".join([header, *_listing(self.kernels, "groups"), f"  in s{self.root} }}"])
+
+
+def lay_out(program: Program, groups: Sequence[Group]) -> tuple[Plan, np.ndarray]:
+    """Give every slot of ``program`` its place in the value and gradient arrays, and compile the groups.
+
+    The leaves keep slots 0…L-1; then each group, level by level, gets the next run of slots, its nodes in the order
+    the group chooses (by their operands' places: a layer sample-major, relu over it in the same order), so that
+    the next group often finds its operands as a run (a slice) too. Returns the plan and ``place`` (program slot →
+    place in the arrays).
+    """
+    n_leaves = len(program.leaves)
+    place = np.full(len(program.nodes), -1, dtype=np.intp)
+    place[:n_leaves] = np.arange(n_leaves)
+    start = n_leaves
+    kernels = []
+    for group in groups:
+        eqs = group.equations
+        if len(eqs) == 1:  # most groups of a deep, narrow graph: no numpy sorting
+            outs = np.array([eqs[0].out])
+            cols = place[np.array(eqs[0].args, dtype=np.intp)][:, None]
+        else:
+            outs = np.array([eq.out for eq in eqs])
+            cols = place[np.array([eq.args for eq in eqs], dtype=np.intp).T]
+            by = group.order(cols)
+            outs, cols = outs[by], cols[:, by]
+        place[outs] = np.arange(start, start + len(outs))
+        kernels.append(group.compile(start, cols))
+        start += len(outs)
+    return Plan(n_leaves, kernels, int(place[program.root]), start), place
+
+
+# -- 7. the error path: the engine decides --------------------------------------------------------------------
+
+def replay_eagerly(program: Program, leaf_data: Sequence[float] | None = None) -> list[Value]:
+    """The recorded program rebuilt on fresh Values, as eager code builds it: leaves with ``leaf_data`` (default:
+    the leaves' current ``.data``), every equation through ``op.apply`` (which raises the DomainError eager code
+    raises). Returns the Value of every slot; ``walk`` over the root's gives eager's gradients and errors.
+    """
+    data = [leaf.data for leaf in program.leaves] if leaf_data is None else leaf_data
+    nodes = []
+    for leaf, x in zip(program.leaves, data):
+        if not math.isfinite(x):
+            raise ValueError(f"Tape: leaf {leaf!r} holds the non-finite number {x!r}; leaves must be finite")
+        nodes.append(Value(x))
+    for eq in program.equations:
+        nodes.append(eq.op.apply(*[nodes[a] for a in eq.args]))
+    return nodes
 
 
 class Tape:
@@ -42,88 +616,31 @@ class Tape:
 
     ``forward()`` recomputes every node from the leaves' current ``.data`` and returns root's value;
     ``backward()`` adds ∂root/∂leaf to every leaf's ``.grad``, exactly as ``root.backward()`` would.
+    ``program`` is the recorded :class:`Program`; ``print(tape)`` shows the compiled plan, one line per group.
     """
 
     def __init__(self, root: Value) -> None:
         if type(root) is not Value:
             raise TypeError(f"Tape: root must be a Value, got {type(root).__name__} {root!r}")
-        order = topological_order(root)
         self.root = root
-        self.n_nodes = len(order)
-        index = {id(node): i for i, node in enumerate(order)}
-        uses = [0] * len(order)
-        for node in order:
-            for p in node._prev:
-                uses[index[id(p)]] += 1
+        self.program = record(root)
+        probe_ops(self.program)
+        folded = fold_sums(self.program)
+        self.plan, place = lay_out(folded, rewrite_layers(batch(folded)))
+        self.leaves = self.program.leaves
+        self.n_nodes = len(self.program.nodes)
+        self._slot = dict(zip(folded.nodes, place.tolist()))
+        self._values = np.empty(self.plan.size)
+        self._values[place] = [v.data for v in folded.nodes]
 
-        def operands(node: Value) -> tuple[object, list[int]]:
-            # An add whose add-operands are used nowhere else becomes one n-ary sum, in sum()'s order.
-            if node._op is not ADD:
-                return node._op, [index[id(p)] for p in node._prev]
-            flat: list[int] = []
-            stack = [node._prev[1], node._prev[0]]
-            while stack:
-                p = stack.pop()
-                i = index[id(p)]
-                if p._op is ADD and uses[i] == 1:
-                    stack += [p._prev[1], p._prev[0]]
-                else:
-                    flat.append(i)
-            return (_SUM if len(flat) > 2 else ADD), flat
+    def __str__(self) -> str:
+        return str(self.plan)
 
-        # Walk from the root, so nodes merged into a sum are never replayed themselves.
-        needed = [False] * len(order)
-        needed[index[id(root)]] = True
-        recipe: dict[int, tuple[object, list[int]]] = {}
-        for i in range(len(order) - 1, -1, -1):
-            node = order[i]
-            if not needed[i] or node._op is None:
-                continue
-            recipe[i] = operands(node)
-            for j in recipe[i][1]:
-                needed[j] = True
-        leaves = [i for i, node in enumerate(order) if node._op is None and needed[i]]
-        level = [0] * len(order)
-        buckets: dict[tuple[int, object, int], list[int]] = defaultdict(list)
-        for i in sorted(recipe):
-            op, args = recipe[i]
-            level[i] = 1 + max(level[j] for j in args)
-            buckets[(level[i], op, len(args))].append(i)
-        # Slots: the leaves first, then each group's outputs side by side, so that a group reads and writes
-        # its own values and gradients as one slice (a view) instead of a gather and a scatter. A group's nodes
-        # are laid out in the order of their operands' slots (for a layer over a batch: sample-major, node
-        # (s, u) at s·U + u), so that the next group often finds its operands as a run of slots too.
-        slot = np.full(len(order), -1, dtype=np.intp)
-        slot[leaves] = np.arange(len(leaves))
-        start = len(leaves)
-        self._groups: list[_Group | _Grid] = []
-        for (_, op, _), outs in sorted(buckets.items(), key=lambda kv: kv[0][0]):
-            cols = slot[np.array([recipe[i][1] for i in outs], dtype=np.intp).T]  # operands: earlier levels
-            layout = _grid_layout(cols) if op is not _SUM and cols.shape[1] > 1 and cols.shape[0] > 2 else None
-            if layout is not None:
-                by = layout[1]
-            elif op is not _SUM:
-                by = np.lexsort(cols[::-1])  # by the first operand's slot, then the second's, …
-            else:
-                by = np.arange(len(outs))
-            cols = cols[:, by].copy()
-            stop = start + len(outs)
-            slot[np.asarray(outs)[by]] = np.arange(start, stop)
-            if layout is None:
-                self._groups.append(_Group(op, start, stop, cols))
-            else:
-                self._groups.append(_Grid(op, start, stop, layout[0], cols, layout[2]))
-            start = stop
-        self.leaves = [order[i] for i in leaves]
-        self._slot = {id(order[i]): int(slot[i]) for i in range(len(order)) if slot[i] >= 0}
-        self._root = int(slot[index[id(root)]])
-        self._values = np.empty(start)
-        for i in np.flatnonzero(slot >= 0).tolist():
-            self._values[slot[i]] = order[i].data
+    __repr__ = __str__
 
     def value(self, node: Value) -> float:
         """A recorded node's value as of the last ``forward()`` (the Values' own .data are not rewritten)."""
-        i = self._slot.get(id(node))
+        i = self._slot.get(node)
         if i is None:
             raise KeyError(f"Tape.value: {node!r} is not part of the recorded graph (or is an inner term of a "
                            "sum that the tape replays as one n-ary sum)")
@@ -132,7 +649,7 @@ class Tape:
     def check(self) -> None:
         """Raise ValueError if the graph under root no longer has the recorded number of nodes and leaves."""
         order = topological_order(self.root)
-        leaves = sum(1 for node in order if node._op is None)
+        leaves = sum(1 for node in order if node.is_leaf())
         recorded = len(self.leaves)
         if len(order) != self.n_nodes or leaves != recorded:
             raise ValueError(f"Tape: the graph changed since it was recorded ({self.n_nodes} nodes then, "
@@ -141,246 +658,59 @@ class Tape:
     def forward(self) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value."""
         vals = self._values
-        vals[:len(self.leaves)] = [leaf.data for leaf in self.leaves]
-        with np.errstate(all="ignore"):
-            for group in self._groups:
-                group.forward(vals)
-        # One check at the end instead of one per group: every group's output stays in vals, so a non-finite
-        # value anywhere is still there; only then look for the first group that made one, to name it.
-        if not np.isfinite(vals).all():
-            self._raise_forward_error()
-        return float(vals[self._root])
+        vals[:len(self.leaves)] = list(map(_data, self.leaves))
+        try:
+            with np.errstate(all="ignore"):
+                self.plan.forward(vals)
+            fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
+        except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
+            fast = False
+        if not fast:
+            self._forward_eagerly()
+        return float(vals[self.plan.root])
 
     def backward(self) -> None:
-        """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would."""
-        vals = self._values
+        """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would (an error leaves
+        every ``.grad`` as it was)."""
+        vals, n = self._values, len(self.leaves)
         grads = np.zeros(len(vals))
-        grads[self._root] = 1.0
-        with np.errstate(all="ignore"):
-            for group in reversed(self._groups):
-                group.backward(vals, grads)
-            if not np.isfinite(grads).all():
-                # The fast pass let a non-finite number through: redo it group by group with backward()'s rules
-                # (a zero gradient passes nothing on, an undefined derivative is an error that names the op).
-                grads = np.zeros(len(vals))
-                grads[self._root] = 1.0
-                for group in reversed(self._groups):
-                    _careful_backward(group.op, *group.flat_operands(), vals, grads)
-                if not np.isfinite(grads).all():
-                    raise DomainError("Tape.backward: a gradient overflowed (is too large for a float)")
-        for leaf, gr in zip(self.leaves, grads[:len(self.leaves)].tolist()):
-            leaf.grad += gr
+        grads[self.plan.root] = 1.0
+        try:
+            with np.errstate(all="ignore"):
+                self.plan.backward(vals, grads)
+            fast = bool(np.isfinite(grads).all())
+        except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
+            fast = False
+        found = grads[:n].tolist() if fast else self._backward_eagerly()
+        totals = list(map(operator.add, map(_grad, self.leaves), found))
+        if not math.isfinite(sum(totals)):  # a non-finite total makes the sum so (an overflowing sum: look closer)
+            for leaf, total in zip(self.leaves, totals):
+                if not math.isfinite(total):
+                    raise DomainError(f"backward: the gradient of {leaf!r} would become {total} (overflow)")
+        for leaf, total in zip(self.leaves, totals):
+            leaf.grad = total
 
-    def _raise_forward_error(self) -> None:
-        vals = self._values
-        for group in self._groups:
-            out = vals[group.start:group.stop]
-            if not np.isfinite(out).all():
-                outs, cols = group.flat_operands()
-                k = int(np.argmin(np.isfinite(out)))
-                operands = [float(a) for a in vals[cols[:, k]]]
-                if group.op is _SUM:
-                    raise DomainError(f"{' + '.join(map(repr, operands))}: the result is too large for a float "
-                                      "(overflow)")
-                assert isinstance(group.op, Op)
-                raise group.op.domain_error(operands)
-        bad = [leaf for leaf in self.leaves if not np.isfinite(leaf.data)]
-        raise ValueError(f"Tape.forward: leaf {bad[0]!r} holds a non-finite number; leaves must be finite")
+    def _forward_eagerly(self) -> None:
+        """The error path of forward: eager code's values, or eager code's error."""
+        nodes = replay_eagerly(self.program)
+        vals, slot = self._values, self._slot
+        for recorded, fresh in zip(self.program.nodes, nodes):
+            i = slot.get(recorded)
+            if i is not None:
+                vals[i] = fresh.data
 
-
-def _forward_op(op: Any, args: Any) -> Any:
-    if op.vector is not None:
-        return op.vector(*args)
-    return np.vectorize(op.forward, otypes=[float])(*args)
-
-
-class _Slots:
-    """A fixed set of slots in the value/gradient arrays, with the fastest way to read and add to them.
-
-    A run of consecutive slots (relu over the layer just before it, the layer after a relu) is a slice: a view,
-    no copy. Other sets are gathered; adding to them is ``arr[index] += x`` when no slot repeats and
-    ``np.add.at`` (which accumulates repeats) when one does, as in x * x.
-    """
-
-    __slots__ = ("index", "shape", "repeats")
-
-    def __init__(self, where: np.ndarray) -> None:
-        flat = where.ravel()
-        self.shape = where.shape
-        self.repeats = len(np.unique(flat)) < flat.size
-        if flat.size > 1 and (np.diff(flat) == 1).all():
-            self.index: slice | np.ndarray = slice(int(flat[0]), int(flat[-1]) + 1)
-        else:
-            self.index = where
-
-    def read(self, arr: np.ndarray) -> np.ndarray:
-        if type(self.index) is slice:
-            return arr[self.index].reshape(self.shape)
-        return arr[self.index]
-
-    def add(self, arr: np.ndarray, contrib: Any) -> None:
-        if type(self.index) is slice:
-            view = arr[self.index].reshape(self.shape)
-            view += contrib
-        elif self.repeats:
-            np.add.at(arr, self.index, np.broadcast_to(contrib, self.shape))
-        else:
-            arr[self.index] += contrib
-
-
-class _Group:
-    """Nodes of one op at one topological level: they do not depend on each other, so one numpy call each way.
-
-    Their outputs are the slots start…stop; ``cols[j]`` holds operand j of every node.
-    """
-
-    __slots__ = ("op", "start", "stop", "cols", "block", "rows")
-
-    def __init__(self, op: Any, start: int, stop: int, cols: np.ndarray) -> None:
-        self.op, self.start, self.stop, self.cols = op, start, stop, cols
-        # A sum reads all its operand rows (hundreds, for sum()) as one block; another op, operand j of every
-        # node as row j.
-        self.block = _Slots(cols) if op is _SUM else None
-        self.rows = [_Slots(row) for row in cols] if op is not _SUM else []
-
-    def flat_operands(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.arange(self.start, self.stop), self.cols
-
-    def forward(self, vals: np.ndarray) -> None:
-        if self.op is _SUM:  # added row by row: the order of sum()'s chain of adds
-            vals[self.start:self.stop] = np.add.reduce(self.block.read(vals), axis=0)
-        else:
-            vals[self.start:self.stop] = _forward_op(self.op, [row.read(vals) for row in self.rows])
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        g = grads[self.start:self.stop]  # a view; operands sit at lower slots, so it is never written here
-        if self.op is _SUM:  # ∂(a + b + …)/∂each = 1, ADD's rule
-            self.block.add(grads, g)
-            return
-        partials = self.op.derivative(*[row.read(vals) for row in self.rows], vals[self.start:self.stop])
-        for row, d in zip(self.rows, partials):  # the op table's rule, on arrays
-            row.add(grads, d * g)
-
-
-def _careful_backward(op: Any, outs: np.ndarray, cols: np.ndarray, vals: np.ndarray, grads: np.ndarray) -> None:
-    """One group's backward with backward()'s rules for non-finite numbers (the slow path, used after a NaN/inf)."""
-    g = grads[outs]
-    if op is _SUM:
-        contrib = np.broadcast_to(g, cols.shape)
-    else:
-        args = vals[cols]
-        contrib = np.empty(cols.shape)
-        for j, d in enumerate(op.derivative(*args, vals[outs])):
-            contrib[j] = d
-        contrib *= g
-        contrib[:, g == 0.0] = 0.0  # like backward(): a node whose gradient is 0 passes nothing on
-        bad = ~np.isfinite(contrib)
-        if bad.any():
-            k = int(np.argmax(bad.any(axis=0)))
-            raise DomainError(f"derivative of {op.describe([float(a) for a in args[:, k]])}: "
-                              "not a finite number here")
-    np.add.at(grads, cols.ravel(), contrib.ravel())
-
-
-class _Grid:
-    """A group that is a layer over a batch: node (s, u) has per-sample operands (indexed by s only, e.g. the
-    activations a) and shared operands (indexed by u only, e.g. a neuron's w and b).
-
-    The shared operands are read as one (n_shared, U) block and the per-sample ones as one (S, n_sample) block;
-    the op sees row (1, U) and column (S, 1) views of them and broadcasts to (S, U). Backward evaluates the op's
-    own derivative the same way and contracts it with the gradients G (S, U): a derivative that depends on s
-    only (∂z/∂w = a) gives a matrix product for the shared operands, one that depends on u only (∂z/∂a = w)
-    gives one for the per-sample operands; anything else is multiplied and summed element-wise.
-    """
-
-    __slots__ = ("op", "start", "stop", "shape", "shared", "blocks", "views", "operand_ix", "position", "plan")
-
-    def __init__(self, op: Any, start: int, stop: int, shape: tuple[int, int], cols: np.ndarray,
-                 shared: list[bool]) -> None:
-        n_u = shape[1]
-        self.op, self.start, self.stop, self.shape, self.shared = op, start, stop, shape, shared
-        shared_j = [j for j, sh in enumerate(shared) if sh]
-        sample_j = [j for j, sh in enumerate(shared) if not sh]
-        # Each block's operands are put in the order of their slots (a layer's activations may sit in another
-        # order than the weights that read them), so that a block is often one run of slots: a slice.
-        shared_j.sort(key=lambda j: cols[j, 0])
-        sample_j.sort(key=lambda j: cols[j, 0])
-        shared_ix = np.array([cols[j, :n_u] for j in shared_j])
-        sample_ix = np.array([cols[j, ::n_u] for j in sample_j]).T.copy()
-        self.blocks = (_Slots(shared_ix), _Slots(sample_ix))
-        # Operand j as (block, index into the block): a row of the shared block or a column of the other.
-        self.views: list[tuple[int, Any]] = [(0, ())] * len(shared)
-        self.operand_ix: list[np.ndarray] = [np.empty(0, dtype=np.intp)] * len(shared)
-        self.position = [0] * len(shared)  # operand j's row or column in its block
-        for b, js in enumerate((shared_j, sample_j)):
-            for k, j in enumerate(js):
-                where = (slice(k, k + 1),) if b == 0 else (slice(None), slice(k, k + 1))
-                self.views[j] = (b, where)
-                self.operand_ix[j] = (shared_ix if b == 0 else sample_ix)[where]  # (1, U) or (S, 1)
-                self.position[j] = k
-        self.plan: tuple | None = None  # how to contract each derivative, worked out on the first backward
-
-    def flat_operands(self) -> tuple[np.ndarray, np.ndarray]:
-        cols = np.array([np.broadcast_to(ix, self.shape).ravel() for ix in self.operand_ix])
-        return np.arange(self.start, self.stop), cols
-
-    def _args(self, vals: np.ndarray) -> list[np.ndarray]:
-        blocks = (self.blocks[0].read(vals), self.blocks[1].read(vals))  # two reads for the whole layer
-        return [blocks[b][where] for b, where in self.views]
-
-    def forward(self, vals: np.ndarray) -> None:
-        vals[self.start:self.stop].reshape(self.shape)[...] = _forward_op(self.op, self._args(vals))
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        G = grads[self.start:self.stop].reshape(self.shape)
-        partials = self.op.derivative(*self._args(vals), vals[self.start:self.stop].reshape(self.shape))
-        shapes = tuple(d.shape if type(d) is np.ndarray else () for d in partials)
-        if self.plan is None or self.plan[0] != shapes:
-            self.plan = self._make_plan(shapes)
-        _, by_sample, by_unit, other = self.plan
-        if by_sample:  # Σ_s G[s, u]·d_j[s] for every shared operand j whose derivative depends on s only
-            js, target = by_sample
-            target.add(grads, np.concatenate([partials[j] for j in js], axis=1).T @ G)
-        if by_unit:  # Σ_u G[s, u]·d_j[u] for every per-sample operand j whose derivative depends on u only
-            js, target = by_unit
-            target.add(grads, G @ np.concatenate([partials[j] for j in js], axis=0).T)
-        for j, target in other:
-            target.add(grads, (G * partials[j]).sum(axis=0 if self.shared[j] else 1))
-
-    def _make_plan(self, shapes: tuple[tuple[int, ...], ...]) -> tuple:
-        n_s, n_u = self.shape
-        # In block order, so that the gradients of a whole block are added through its slice when it has one.
-        sample_d = sorted((j for j, sh in enumerate(self.shared) if sh and shapes[j] == (n_s, 1)),
-                          key=self.position.__getitem__)
-        unit_d = sorted((j for j, sh in enumerate(self.shared) if not sh and shapes[j] == (1, n_u)),
-                        key=self.position.__getitem__)
-        by_sample = (sample_d, _Slots(np.concatenate([self.operand_ix[j] for j in sample_d]))) if sample_d else None
-        by_unit = (unit_d, _Slots(np.concatenate([self.operand_ix[j] for j in unit_d], axis=1))) if unit_d else None
-        other = [(j, _Slots(self.operand_ix[j].ravel())) for j in range(len(shapes))
-                 if j not in sample_d and j not in unit_d]
-        return shapes, by_sample, by_unit, other
-
-
-def _grid_layout(cols: np.ndarray) -> tuple[tuple[int, int], np.ndarray, list[bool]] | None:
-    """If node k ↔ (sample, unit) is a grid, its shape, the sample-major node order and which rows are shared."""
-    labels = [np.unique(row, return_inverse=True) for row in cols]
-    k = cols.shape[1]
-
-    def same_partition(x: np.ndarray, y: np.ndarray) -> bool:
-        return len(np.unique(x * k + y)) == len(np.unique(x)) == len(np.unique(y))
-
-    first = labels[0][1]
-    shared = [same_partition(first, inv) for _, inv in labels]
-    other = [j for j, sh in enumerate(shared) if not sh]
-    if not other:
-        return None
-    second = labels[other[0]][1]
-    if not all(same_partition(second, labels[j][1]) for j in other):
-        return None
-    n_u, n_s = len(np.unique(first)), len(np.unique(second))
-    if n_u * n_s != k or len(np.unique(second * k + first)) != k:
-        return None
-    return (n_s, n_u), np.lexsort((first, second)), shared
+    def _backward_eagerly(self) -> list[float]:
+        """The error path of backward: the engine's walk over the program rebuilt at the last forward's values gives
+        eager's leaf gradients, or raises eager's error."""
+        n = len(self.leaves)
+        nodes = replay_eagerly(self.program, self._values[:n].tolist())
+        position = {leaf: k for k, leaf in enumerate(nodes[:n])}
+        found = [0.0] * n
+        for node, g, _ in walk(nodes[self.program.root]):
+            k = position.get(node)
+            if k is not None:
+                found[k] = g
+        return found
 
 
 class TapeBackend:
@@ -391,14 +721,12 @@ class TapeBackend:
     """
 
     def __init__(self) -> None:
-        self._key: tuple | None = None
+        self._key: tuple[Any, ...] | None = None
         self._tape: Tape | None = None
         self._inputs: list[Value] = []
         self._outs: list[Any] = []
 
     def __call__(self, model: Any, batch: Any) -> tuple[float, int]:
-        from .train import batch_loss  # noqa: PLC0415 (local: only needed here)
-
         key = (id(model), batch.X.shape, np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
         if key != self._key:
             # The inputs are leaves too, so that a later batch of the same shape replays on the same tape.
@@ -420,4 +748,6 @@ class TapeBackend:
         return loss, correct
 
 
-__all__ = ["Tape", "TapeBackend"]
+__all__ = ["Tape", "TapeBackend", "Program", "Equation", "Plan", "Group", "LayerGroup", "Kernel", "Elementwise",
+           "Sums", "WeightedSums", "MatmulLayer", "record", "probe_ops", "fold_sums", "batch", "rewrite_layers",
+           "lay_out", "replay_eagerly"]
