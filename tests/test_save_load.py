@@ -1,12 +1,22 @@
 """Save/load: exact round trip, atomic write (the old file survives a failed write), clear errors on bad files."""
 
+import errno
 import json
+import math
 import os
+import re
+import signal
+import stat
+import subprocess
+import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autograd_nn import MLP
-from autograd_nn.serialize import FORMAT, VERSION, ModelFileError, load_mlp, save_mlp
+from autograd_nn.nn import ACTIVATIONS
+from autograd_nn.serialize import FORMAT, VERSION, ModelFileError, load_mlp, save_mlp, to_dict
 
 
 @pytest.fixture
@@ -45,11 +55,20 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, model, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(ModelFileError, match="No space left on device; the old file is unchanged") as info:
         save_mlp(MLP(1, [1], seed=0), path)
     monkeypatch.undo()
+    assert f"cannot save model to {str(path)!r}" in str(info.value) and "autograd_nn-tmp" not in str(info.value)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def force(p, x):
+    """Set a parameter to x, reaching past an engine that refuses non-finite data (save's check is the last guard)."""
+    try:
+        p.data = x
+    except ValueError:  # Value.data refuses NaN: write the slot behind it
+        p._data = x
 
 
 def test_nan_parameter_is_refused_and_old_file_kept(tmp_path, model):
@@ -57,8 +76,8 @@ def test_nan_parameter_is_refused_and_old_file_kept(tmp_path, model):
     save_mlp(model, path)
     before = path.read_bytes()
     bad = MLP(3, [4, 2], seed=0)
-    bad.layers[0].neurons[0].b.data = float("nan")
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    force(bad.layers[1].neurons[1].w[2], float("nan"))
+    with pytest.raises(ModelFileError, match="layer 1 neuron 1 weight 2 is nan, not a finite number; nothing"):
         save_mlp(bad, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.json"]
 
@@ -108,3 +127,305 @@ def test_bad_files_raise_clear_errors_naming_the_file(tmp_path, model, case):
     assert str(path) in str(info.value)
     assert (path.read_bytes() if path.exists() else None) == before  # loading changes nothing
     assert isinstance(info.value, ValueError)
+
+
+# --- the contract: every bad file is a ModelFileError naming the file, never another exception ---------------
+
+
+def saved_text(model):
+    return json.dumps(to_dict(model), indent=1)
+
+
+def load_text(tmp_path, text, name="m.json"):
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    with pytest.raises(ModelFileError) as info:
+        load_mlp(path)
+    assert f"cannot load model from {str(path)!r}" in str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("literal,shown", [
+    ("1" * 401, "an integer of 401 digits"),  # OverflowError before
+    ("-" + "7" * 5000, "an integer of 5000 digits"),  # beyond Python's int-to-str limit: ValueError before
+    ("9" * 330, "999"),  # fits Python's limit, not a float
+    ("1e400", "inf"), ("-Infinity", "-inf"), ("NaN", "nan"),
+])
+def test_weights_beyond_any_float_are_named(tmp_path, model, literal, shown):
+    doc = to_dict(model)
+    doc["layers"][0][1]["w"][2] = "SLOT"
+    message = load_text(tmp_path, json.dumps(doc).replace('"SLOT"', literal))
+    assert "layer 0 neuron 1 weight 2 must be a finite number, got" in message and shown in message
+    assert len(message) < 300  # a huge literal is summarised, not echoed
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a": ' * 100_000, "[" * 100_000 + "]" * 100_000])
+def test_deeply_nested_json_is_refused(tmp_path, text):
+    assert "nested too deeply" in load_text(tmp_path, text)
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda d: d.update(activation=["relu"]), r"'activation' is \['relu'\], expected one of"),  # TypeError before
+    (lambda d: d.update(output_activation={"a": 1}), r"'output_activation' is \{'a': 1\}, expected one of"),
+    (lambda d: d.update(version=1.0), "format version 1.0 is not supported .*the integer 1"),
+    (lambda d: d.update(version=True), "format version True is not supported"),
+    (lambda d: d.update(version="1"), "format version '1' is not supported"),
+    (lambda d: d.update(comment="hi"), "unexpected field.*'comment'"),
+    (lambda d: d["layers"][1][0].update(bias=0.0), "layer 1 neuron 0 has unexpected field.*'bias'"),
+    (lambda d: d.update(nin=3.0), "'nin' must be a positive integer, got 3.0"),
+    (lambda d: d.update(nouts=[4, True]), "'nouts' must be a non-empty list of positive integers"),
+])
+def test_wrong_types_and_extra_keys_are_refused(tmp_path, model, change, match):
+    doc = to_dict(model)
+    change(doc)
+    assert re.search(match, load_text(tmp_path, json.dumps(doc)))
+
+
+def test_duplicate_keys_are_refused(tmp_path, model):
+    text = saved_text(model)
+    assert "the key 'nin' appears more than once" in load_text(tmp_path, text.replace('"nin"', '"nin": 7, "nin"', 1))
+    inner = text.replace('"b":', '"b": 0.5, "b":', 1)
+    assert "the key 'b' appears more than once" in load_text(tmp_path, inner)
+
+
+def test_not_utf8_and_whitespace_only(tmp_path, model):
+    assert "not a text file" in load_text(tmp_path, saved_text(model).encode() + b"\xff\xfe")
+    assert "empty" in load_text(tmp_path, " \n\t")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "m.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelFileError, match=f"{str(fifo)!r}: it is a FIFO"):
+        load_mlp(fifo)  # before: blocked forever in open()
+    with pytest.raises(ModelFileError, match=f"cannot save model to {str(fifo)!r}: it is a FIFO"):
+        save_mlp(MLP(1, [1], seed=0), fifo)
+
+
+def test_a_directory_is_refused_both_ways(tmp_path):
+    with pytest.raises(ModelFileError, match="it is a directory, not a regular file"):
+        load_mlp(tmp_path)
+    with pytest.raises(ModelFileError, match="it is a directory, not a regular file"):
+        save_mlp(MLP(1, [1], seed=0), tmp_path)
+
+
+def test_path_and_model_types_are_checked():
+    with pytest.raises(TypeError, match="load_mlp: path must be a str or os.PathLike, got int 3"):
+        load_mlp(3)
+    with pytest.raises(TypeError, match="save_mlp: model must be an MLP, got dict"):
+        save_mlp({}, "m.json")
+
+
+def test_saving_into_a_missing_directory_names_the_target(tmp_path, model):
+    target = tmp_path / "no" / "such" / "m.json"
+    with pytest.raises(ModelFileError) as info:
+        save_mlp(model, target)
+    assert str(info.value) == (f"cannot save model to {str(target)!r}: the directory "
+                               f"{str(target.parent)!r} does not exist")
+    assert os.listdir(tmp_path) == []
+
+
+def test_read_only_file_system_names_the_target_and_keeps_the_old_file(tmp_path, model, monkeypatch):
+    path = tmp_path / "m.json"
+    save_mlp(model, path)
+    before = path.read_bytes()
+    real_open = os.open
+
+    def read_only(file, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(file))
+        return real_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(ModelFileError) as info:
+        save_mlp(MLP(1, [1], seed=0), path)
+    monkeypatch.undo()
+    assert str(info.value) == f"cannot save model to {str(path)!r}: {os.strerror(errno.EROFS)}; nothing written"
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.json"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_new_files_get_the_usual_permissions_and_replaced_files_keep_theirs(tmp_path, model):
+    old = os.umask(0o022)
+    try:
+        save_mlp(model, tmp_path / "a.json")
+        os.umask(0o077)
+        save_mlp(model, tmp_path / "b.json")
+        (tmp_path / "a.json").chmod(0o640)
+        save_mlp(MLP(1, [1], seed=0), tmp_path / "a.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "b.json").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "a.json").st_mode) == 0o640
+    os.umask(0o022)
+    try:
+        save_mlp(model, tmp_path / "c.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "c.json").st_mode) == 0o644  # was 0600 (the temp file's)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links")
+def test_saving_through_a_symlink_updates_the_file_and_keeps_the_link(tmp_path, model):
+    real = tmp_path / "real.json"
+    save_mlp(MLP(1, [1], seed=0), real)
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    save_mlp(model, link)
+    assert link.is_symlink() and load_mlp(real).nouts == [4, 2]
+
+
+KILLED_SAVE = """
+import os, signal, sys
+from autograd_nn import MLP
+from autograd_nn.serialize import save_mlp
+os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # die half-way through the write
+save_mlp(MLP(1, [1], seed=0), sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_killed_save_leaves_a_recognisable_temp_file_that_the_next_save_removes(tmp_path, model):
+    path = tmp_path / "m.json"
+    save_mlp(model, path)
+    before = path.read_bytes()
+    done = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    (left,) = [name for name in os.listdir(tmp_path) if name != "m.json"]
+    assert left.startswith(".m.json.autograd_nn-tmp-")
+    assert path.read_bytes() == before and load_mlp(path).nouts == [4, 2]  # the old file is intact
+    dead_pid = left.split("-tmp-")[1].split("-")[0]
+    other = tmp_path / f".other.json.autograd_nn-tmp-{dead_pid}-abcd"  # another target's: kept
+    other.write_text("")
+    mine = tmp_path / f".m.json.autograd_nn-tmp-{os.getpid()}-abcd"  # a save running in this process: kept
+    mine.write_text("")
+    save_mlp(MLP(2, [1], seed=0), path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["m.json", other.name, mine.name])
+    assert load_mlp(path).nin == 2
+
+
+# --- property: random bytes and random JSON give a valid MLP or a ModelFileError, nothing else -------------------
+
+
+class Raw:
+    """A JSON literal written as is (an integer too long for json.dumps, say)."""
+
+    def __init__(self, text):
+        self.text = text
+
+
+def emit(x):
+    """JSON text for x; an object is a list of (key, value) pairs, so duplicate keys can be written."""
+    if isinstance(x, Raw):
+        return x.text
+    if isinstance(x, list):
+        return "[" + ",".join(emit(v) for v in x) + "]"
+    if isinstance(x, tuple):
+        return "{" + ",".join(json.dumps(k) + ":" + emit(v) for k, v in x[1]) + "}"
+    return json.dumps(x)  # nan and inf become NaN and Infinity, which Python's json reads back
+
+
+_KEYS = ["format", "version", "nin", "nouts", "activation", "output_activation", "layers", "w", "b"]
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
+    st.sampled_from(["tanh", "relu", "linear", "sigmoid", FORMAT]), st.integers(-2, 4),
+    st.integers(300, 5000).map(lambda n: Raw("8" * n)), st.sampled_from([Raw("1.0"), Raw("1e999"), Raw("-0")]),
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.lists(st.tuples(st.sampled_from([*_KEYS, "x"]) | st.text(max_size=3), inner),
+                                     max_size=4).map(lambda pairs: ("obj", pairs))),
+    max_leaves=12,
+)
+
+
+def as_pairs(x):
+    """A parsed document back into the emit() form (objects as pair lists)."""
+    if isinstance(x, dict):
+        return ("obj", [(k, as_pairs(v)) for k, v in x.items()])
+    if isinstance(x, list):
+        return [as_pairs(v) for v in x]
+    return x
+
+
+def paths_into(x, prefix=()):
+    yield prefix
+    if isinstance(x, tuple):
+        for i, (_, v) in enumerate(x[1]):
+            yield from paths_into(v, (*prefix, ("obj", i)))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield from paths_into(v, (*prefix, i))
+
+
+def replaced(x, path, new):
+    if not path:
+        return new
+    step, rest = path[0], path[1:]
+    if isinstance(step, tuple):
+        pairs = list(x[1])
+        key, value = pairs[step[1]]
+        pairs[step[1]] = (key, replaced(value, rest, new))
+        return ("obj", pairs)
+    return [replaced(v, rest, new) if i == step else v for i, v in enumerate(x)]
+
+
+@st.composite
+def model_files(draw):
+    """Mostly a valid small model file with one value anywhere replaced, key added or key repeated; else noise."""
+    kind = draw(st.sampled_from(["mutated", "mutated", "mutated", "json", "bytes"]))
+    if kind == "bytes":
+        return draw(st.binary(max_size=200))
+    if kind == "json":
+        return emit(draw(json_values)).encode()
+    base = MLP(draw(st.integers(1, 2)), draw(st.lists(st.integers(1, 2), min_size=1, max_size=2)),
+               activation=draw(st.sampled_from(sorted(ACTIVATIONS))), seed=0)
+    doc = as_pairs(to_dict(base))
+    path = draw(st.sampled_from(list(paths_into(doc))))
+    how = draw(st.sampled_from(["replace", "add key", "keep"]))
+    if how == "replace":
+        doc = replaced(doc, path, draw(json_values))
+    elif how == "add key":
+        doc = ("obj", [*doc[1], (draw(st.sampled_from([*_KEYS, "extra"])), draw(json_values))])
+    text = emit(doc)
+    if draw(st.booleans()):  # and sometimes cut short
+        text = text[: draw(st.integers(0, len(text)))]
+    return text.encode()
+
+
+@settings(max_examples=200, derandomize=True, database=None, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(model_files())
+def test_any_file_loads_as_a_valid_mlp_or_raises_model_file_error(tmp_path_factory, content):
+    path = tmp_path_factory.getbasetemp() / "property.json"
+    path.write_bytes(content)
+    try:
+        loaded = load_mlp(path)
+    except ModelFileError as exc:
+        assert str(path) in str(exc)
+        return
+    assert isinstance(loaded, MLP)
+    # accepted means: the file is exactly what save_mlp would write for the loaded model (no extra or repeated
+    # key, the version the integer 1, every parameter as written), up to whitespace and int-valued floats
+    assert typed(json.loads(content, object_pairs_hook=pairs_once)) == typed(to_dict(loaded))
+    assert all(math.isfinite(p.data) and type(p.data) is float for p in loaded.parameters())
+    out = loaded([0.5] * loaded.nin)
+    assert all(math.isfinite(o.data) for o in (out if isinstance(out, list) else [out]))
+
+
+def pairs_once(pairs):
+    assert len({k for k, _ in pairs}) == len(pairs), f"duplicate key accepted: {pairs}"
+    return dict(pairs)
+
+
+def typed(x, parameter=False):
+    """x with the type of every number kept (1, 1.0 and true differ), except that a parameter is a float."""
+    if isinstance(x, dict):
+        return {k: typed(v, parameter or k in ("w", "b")) for k, v in x.items()}
+    if isinstance(x, list):
+        return [typed(v, parameter) for v in x]
+    if parameter and type(x) is int:
+        return ("float", x)  # 3 == 3.0
+    return (type(x).__name__, x)
