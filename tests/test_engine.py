@@ -31,7 +31,7 @@ def test_non_numbers_raise_type_error_naming_type_and_value(bad, shown):
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, np.float64("nan")])
 def test_nan_and_infinite_data_raise_value_error_naming_the_value(bad):
-    with pytest.raises(ValueError, match=rf"data must be finite, got {float(bad)!r}"):
+    with pytest.raises(ValueError, match=rf"Value: must be finite, got {float(bad)!r}"):
         Value(bad)
 
 

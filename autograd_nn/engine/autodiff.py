@@ -15,7 +15,8 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
-from .errors import DomainError
+from . import value as _value
+from .errors import DomainError, StaleGraphError
 from .value import Value
 
 _isfinite = math.isfinite
@@ -65,7 +66,7 @@ def local_derivatives(node: Value, on_values: bool = False) -> tuple[Any, ...]:
     if on_values:
         args, out = node._prev, node
     else:
-        args, out = [p.data for p in node._prev], node.data
+        args, out = [p._data for p in node._prev], node._data
     try:
         return tuple(op.derivative(*args, out))
     except (ArithmeticError, ValueError) as exc:
@@ -106,6 +107,25 @@ def _not_finite(order: list[Value], node: Value, g: float) -> DomainError:
                        "the function is too steep here for floats")
 
 
+def check_fresh(order: list[Value]) -> set[int]:
+    """Raise StaleGraphError if a node's ``.data`` was assigned after a node computed from it was made.
+
+    Such a graph mixes two points: the nodes below hold numbers from the old data. Returns the write stamps of
+    the nodes (all consistent), so that the walk does not check again.
+    """
+    for node in order:
+        t = node._t
+        for p in node._prev:
+            if p._t > t:
+                assert node._op is not None
+                what = f"{p.label!r}" if p.label else ("a leaf" if p._op is None else f"the {p._op.name} node")
+                raise StaleGraphError(
+                    f"stale graph: the .data of {what} (now {p._data!r}) was assigned after "
+                    f"{node._op.name} was computed from it, so the graph mixes old and new numbers; "
+                    "build the expression again from the new data (with a Tape: call forward())")
+    return {node._t for node in order}
+
+
 def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Iterator[Visit]:
     """Apply the chain rule from ``root`` backwards, yielding ``(node, grad, partials)`` for every node.
 
@@ -117,7 +137,9 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
     * a node whose gradient is exactly 0 passes nothing on, and its local derivatives are not evaluated (an
       undefined one there, such as sqrt'(0) in ``sqrt(x) * 0``, is no error: zero times anything is zero);
     * otherwise every local derivative is evaluated; an undefined one raises the DomainError that names the op
-      and its operands, and a gradient that overflows to ±inf raises a DomainError too.
+      and its operands, and a gradient that overflows to ±inf raises a DomainError too;
+    * a graph in which a Value's ``.data`` was assigned after a node was computed from it raises
+      StaleGraphError (its numbers mix two points).
 
     With ``create_graph`` the gradients and partials are Values recording how they were computed (so they can
     be differentiated again). Their numbers are the float walk's, and so are every decision and error: the
@@ -132,9 +154,12 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
     acc: dict[Value, float] = dict.fromkeys(order, 0.0)
     acc[root] = seed
     isfinite, pairs = _isfinite, zip  # locals: this loop runs once per node of every backward pass
+    fresh = {_value._clock}  # the write stamps known to be consistent (see check_fresh)
     for node in reversed(order):
         g = acc[node]
         op = node._op
+        if op is not None and node._t not in fresh:  # .data was assigned since this node was made
+            fresh = check_fresh(order)
         if op is None or g == 0.0:  # a zero gradient passes on only zeros (common behind a relu)
             if not isfinite(g):
                 raise _not_finite(order, node, g)
@@ -145,7 +170,7 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
         parents = node._prev
         try:
             # local_derivatives(node), inlined: this line runs once per node of every backward pass.
-            partials = tuple(op.derivative(*[p.data for p in parents], node.data))
+            partials = tuple(op.derivative(*[p._data for p in parents], node._data))
         except (ArithmeticError, ValueError) as exc:
             raise _derivative_error(node, exc) from None
         for parent, d in pairs(parents, partials):
@@ -155,6 +180,7 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
 
 def _walk_on_values(order: list[Value], root: Value, seed: float) -> Iterator[Visit]:
     """The walk with create_graph: Value gradients built alongside the float ones that decide everything."""
+    check_fresh(order)
     acc: dict[Value, float] = {root: seed}
     vacc: dict[Value, Value] = {root: Value(seed)}
     for node in reversed(order):

@@ -7,3 +7,11 @@ class DomainError(ValueError):
     Raised instead of returning NaN, ±inf or a complex number, in the forward pass (``log(-2.0)``) and in the
     backward pass (the derivative of ``0.0 ** 0.5``). The message names the operation and its operands.
     """
+
+
+class StaleGraphError(ValueError):
+    """A graph is differentiated after a Value in it was given new ``.data``.
+
+    The nodes computed from that Value still hold numbers computed from its old data, so any gradient would be
+    a mix of two points. Build the expression again from the new data (a Tape: call ``forward()`` first).
+    """

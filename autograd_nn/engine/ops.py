@@ -144,12 +144,15 @@ class Op:
             why = f"undefined here ({cause})"
         else:
             why = "the result is not a finite number (overflow)"
-        return DomainError(f"{self.describe(args)}: {why}")
+        text = self.describe(args)
+        if self.name not in text and self.symbol not in text:  # an n-ary op written out: a + b + c
+            text = f"{self.name} {text}"
+        return DomainError(f"{text}: {why}")
 
     # -- applying the op -----------------------------------------------------------------------------------
     def apply(self, *parents: Value) -> Value:
         """Record this op on Values: compute out from the parents' data and return the new node."""
-        args = [p.data for p in parents]
+        args = [p._data for p in parents]
         try:
             out = self.forward(*args)
         except (ArithmeticError, ValueError) as exc:
@@ -181,7 +184,14 @@ class Op:
         return out
 
     def _on_arrays(self, args: Sequence[Any]) -> np.ndarray:
-        arrays = [np.asarray(a, dtype=float) for a in args]
+        arrays: list[Any] = []
+        for a in args:
+            if not isinstance(a, np.ndarray):
+                arrays.append(as_float(a, f"argument of {self.name}"))
+            elif a.dtype.kind in "biuf":  # bool arrays are allowed here: numpy masks are 0/1 numbers
+                arrays.append(a.astype(float))
+            else:
+                raise TypeError(f"argument of {self.name}: expected an array of real numbers, got dtype {a.dtype}")
         with np.errstate(all="ignore"):
             if self.vector is not None:
                 out = np.asarray(self.vector(*arrays), dtype=float)
@@ -320,7 +330,7 @@ def _sum_decomposed(*terms: Value) -> Value:
 
 
 # Σ xᵢ as one node, added left to right, exactly as the chain ((x₁ + x₂) + x₃) + … that sum() builds.
-SUM = Op("sum", _left_fold_sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="Σ",
+SUM = Op("sum", _left_fold_sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="+",
          template=_sum_template, precedence=1, vector=_left_fold_sum_vector, decompose=_sum_decomposed)
 
 

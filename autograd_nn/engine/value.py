@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
+
+from .errors import DomainError
 
 if TYPE_CHECKING:
     from .ops import Op
@@ -27,14 +30,40 @@ svg_display: Any = None  # set by autograd_nn.viz: Value -> SVG text, for notebo
 def as_float(x: Any, what: str) -> float:
     """Return x as a float if it is a real number (int, float, numpy scalar); else raise TypeError naming it.
 
-    ``bool`` is refused although Python counts it as an int: ``Value(True)`` is almost always a mistake.
+    ``bool`` is refused although Python counts it as an int: ``Value(True)`` is almost always a mistake. An
+    integer too large for a float (10**400) is a DomainError, not Python's OverflowError.
     """
     if type(x) is float:  # the common case, checked first for speed
         return x
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
+        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
         raise TypeError(f"{what}: expected a real number (int, float or numpy scalar), "
-                        f"got {type(x).__name__} {x!r}")
-    return float(x)
+                        f"got {type(x).__name__} {shown}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise DomainError(f"{what}: {_describe_int(int(x))} is too large for a float (at most about 1.8e308)") \
+            from None
+
+
+def _describe_int(n: int) -> str:
+    """A huge integer in a message without printing all its digits: 'an integer of 401 digits'."""
+    digits = len(str(abs(n))) if n.bit_length() < 10_000 else int(n.bit_length() * math.log10(2)) + 1
+    return f"{'-' if n < 0 else ''}an integer of {digits} digits" if digits > 20 else str(n)
+
+
+def as_finite(x: Any, what: str) -> float:
+    """as_float, and refuse NaN and ±inf: the only numbers a Value may hold."""
+    data = as_float(x, what)
+    if not _isfinite(data):
+        raise ValueError(f"{what}: must be finite, got {data!r}")
+    return data
+
+
+# The write clock: bumped by every assignment to a Value's .data. Each Value is stamped (._t) with the clock at
+# its creation or its last assignment, so a graph is consistent exactly when no node is stamped later than a
+# node computed from it (see autodiff.check_fresh). Creating nodes does not bump it: the hot path only reads it.
+_clock = 0
 
 
 class Value:
@@ -48,24 +77,44 @@ class Value:
     """
 
     # Slots keep a node small (no per-node __dict__); parents are a tuple and the op is a shared object,
-    # so a node holds no closure of its own.
-    __slots__ = ("data", "grad", "label", "_op", "_prev")
+    # so a node holds no closure of its own. _data is read through the data property; _t is the write stamp.
+    __slots__ = ("_data", "grad", "label", "_op", "_prev", "_t")
 
-    data: float
+    # numpy must not turn array + Value into an array of Values: it defers to Value's reflected operators,
+    # which refuse an array operand with a TypeError naming the op.
+    __array_ufunc__ = None
+
+    _data: float
     grad: float
     label: str
+    _t: int
 
     def __init__(self, data: Number, label: str = "") -> None:
-        data = as_float(data, "Value")
-        if not _isfinite(data):
-            raise ValueError(f"Value: data must be finite, got {data!r}")
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
-        self.data = data
+        self._data = as_finite(data, "Value")
         self.grad = 0.0
         self.label = label
         self._op: Op | None = None
         self._prev: tuple[Value, ...] = ()
+        self._t = _clock
+
+    # -- the number it holds: reading is a plain attribute read (attrgetter, in C); writing is checked ------
+    if TYPE_CHECKING:
+        @property
+        def data(self) -> float: ...
+        @data.setter
+        def data(self, value: Number) -> None: ...
+    else:
+        def _set_data(self, value: Number) -> None:
+            global _clock
+            self._data = as_finite(value, "Value.data")
+            _clock += 1
+            self._t = _clock
+
+        data = property(attrgetter("_data"), _set_data, doc="The number this Value holds (a finite float). "
+                        "Assigning one after the Value was used in a graph makes that graph stale: "
+                        "differentiating it then raises StaleGraphError.")
 
     # -- the record of how this Value was made ----------------------------------------------------------
     @property
@@ -83,7 +132,7 @@ class Value:
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={_short(self.data)}, grad={_short(self.grad)}{label})"
+        return f"Value(data={_short(self._data)}, grad={_short(self.grad)}{label})"
 
     def _repr_svg_(self) -> str | None:
         # Jupyter shows a Value as its graph. The engine cannot import viz (layering), so autograd_nn.viz
@@ -148,16 +197,16 @@ class Value:
     # == and hash stay identity: Values are dictionary keys throughout the engine. For a recorded 1.0/0.0
     # comparison use the lt, gt and eq ops.
     def __lt__(self, other: Operand) -> bool:
-        return self.data < _compared(other, "<")
+        return self._data < _compared(other, "<")
 
     def __le__(self, other: Operand) -> bool:
-        return self.data <= _compared(other, "<=")
+        return self._data <= _compared(other, "<=")
 
     def __gt__(self, other: Operand) -> bool:
-        return self.data > _compared(other, ">")
+        return self._data > _compared(other, ">")
 
     def __ge__(self, other: Operand) -> bool:
-        return self.data >= _compared(other, ">=")
+        return self._data >= _compared(other, ">=")
 
     # -- gradients --------------------------------------------------------------------------------------
     def backward(self) -> None:
@@ -181,14 +230,15 @@ def _short(x: float) -> str:
 
 def constant(x: Any, op: Op) -> Value:
     """A leaf Value for a plain number used as an operand of ``op`` (e.g. the 2 in ``x * 2``)."""
-    data = as_float(x, f"operand of {op.symbol}")
-    if not _isfinite(data):
-        raise ValueError(f"operand of {op.symbol}: must be finite, got {data!r}")
-    return make_node(data, None, ())
+    return make_node(as_finite(x, f"operand of {op.symbol}"), None, ())
 
 
-def _compared(x: Any, symbol: str) -> float:
-    return x.data if type(x) is Value else as_float(x, f"Value {symbol} operand")
+def _compared(x: Any, symbol: str) -> float | int:
+    if type(x) is Value:
+        return x._data
+    if type(x) is int:  # compared exactly, however large (1.0 < 10**400 is True)
+        return x
+    return as_float(x, f"Value {symbol} operand")
 
 
 def _operand(x: Any, op: Op) -> Value:
@@ -204,11 +254,12 @@ def make_node(data: float, op: Op | None, parents: tuple[Value, ...]) -> Value:
     This is the hot path of every forward pass, so it sets the slots directly instead of calling __init__.
     """
     node = _new(Value)
-    node.data = data
+    node._data = data
     node.grad = 0.0
     node.label = ""
     node._op = op
     node._prev = parents
+    node._t = _clock
     return node
 
 
