@@ -48,3 +48,20 @@ def test_a_value_shows_as_svg_in_a_notebook_through_the_lazy_hook() -> None:
                           "print('graphviz' in sys.modules, svg is not None and '<svg' in svg)"],
                          capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True"]
+
+
+def test_the_package_exports_every_public_function_of_the_op_table() -> None:
+    import autograd_nn
+    from autograd_nn.engine import FUNCTIONS
+
+    for name, op in FUNCTIONS.items():
+        assert name in autograd_nn.__all__ and getattr(autograd_nn, name) is op
+
+
+def test_weighted_sum_refuses_an_even_number_of_operands() -> None:
+    import pytest
+
+    from autograd_nn.engine.ops import WEIGHTED_SUM
+
+    with pytest.raises(TypeError, match="weighted_sum: .*odd number of arguments"):
+        WEIGHTED_SUM(1.0, 2.0, 3.0, 4.0)

@@ -358,8 +358,15 @@ def power_op(k: float) -> Op:
 
 # -- the fused weighted sum z = w·a + b -------------------------------------------------------------------
 
+def _check_pairs(n_args: int) -> None:
+    if n_args % 2 == 0:
+        raise TypeError(f"weighted_sum: takes w₁…wₙ, a₁…aₙ, b (an odd number of arguments), got {n_args}")
+
+
 def _weighted_sum(*args: float) -> float:
     # b + w₁·a₁ + w₂·a₂ + … in that order; sum() runs the loop in C (on Python 3.12+ it also rounds better).
+    if len(args) % 2 == 0:
+        _check_pairs(len(args))
     n = len(args) // 2
     return sum(map(operator.mul, args[:n], args[n:-1]), args[-1])
 
