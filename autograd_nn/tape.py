@@ -603,11 +603,13 @@ def replay_eagerly(program: Program, leaf_data: Sequence[float] | None = None) -
     data = [leaf.data for leaf in program.leaves] if leaf_data is None else leaf_data
     nodes = []
     for leaf, x in zip(program.leaves, data):
-        if not math.isfinite(x):
-            raise ValueError(f"Tape: leaf {leaf!r} holds the non-finite number {x!r}; leaves must be finite")
-        nodes.append(Value(x))
+        fresh = Value(x, label=leaf.label)
+        fresh.grad = leaf.grad  # as eager code's leaf shows it in an error message
+        nodes.append(fresh)
     for eq in program.equations:
-        nodes.append(eq.op.apply(*[nodes[a] for a in eq.args]))
+        fresh = eq.op.apply(*[nodes[a] for a in eq.args])
+        fresh.label = program.nodes[eq.out].label
+        nodes.append(fresh)
     return nodes
 
 
