@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd_nn.engine import DomainError, Value, define_op, grad, sum_of, weighted_sum
+from autograd_nn.engine import DomainError, Value, define_op, grad, sum_of, topological_order, weighted_sum
 from autograd_nn.engine.ops import ADD
 from autograd_nn.losses import hinge, mean_loss
 from autograd_nn.nn import MLP
@@ -53,6 +53,12 @@ def on_tape(tape, leaves, point):
     return out, [leaf.grad for leaf in leaves]
 
 
+def every_step_counts(e):
+    """Whether the output of expression ``e`` depends on every step (eager code computing a dead step may fail
+    where the tape, which records only what the output depends on, does not)."""
+    return sum(not v.is_leaf() for v in topological_order(e.output)) == len(e.steps)
+
+
 def assert_same(got, expected):
     if isinstance(expected[0], str):
         assert got[0] == expected[0], (got, expected)
@@ -73,6 +79,7 @@ moved_points = st.lists(st.integers(-300, 300).map(lambda k: k / 100), min_size=
 
 @given(expressions(), moved_points)
 def test_random_expressions_agree_with_eager_over_replays(e, moved):
+    assume(every_step_counts(e))
     tape = Tape(e.output)
     assert set(tape.leaves) <= set(e.inputs)
     labels = [x.label for x in e.inputs]
@@ -84,6 +91,7 @@ def test_random_expressions_agree_with_eager_over_replays(e, moved):
 def test_copies_of_an_expression_are_batched_and_agree_with_eager(e, copies, shared, moved):
     # The expression applied to several input sets (some inputs shared by every copy) and summed: every op is then
     # a group of `copies` nodes, read with slices, gathers and repeats.
+    assume(every_step_counts(e))
     n = e.n_inputs
     own = [i for i in range(n) if not shared[i]]
 
