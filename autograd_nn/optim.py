@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from numbers import Real
+from numbers import Integral, Real
 
 from .engine import Value
 
@@ -31,12 +31,26 @@ def _check_number(x: float, what: str, low: float = 0.0, strict: bool = False) -
 
 
 class Optimizer:
-    """Base class: holds the parameters and the learning rate (which a schedule may change between steps)."""
+    """Base class: holds the parameters and the learning rate (which a schedule may change between steps).
+
+    A step either updates every parameter or, when the update would not be finite (a NaN or infinite gradient,
+    an overflow), raises FloatingPointError and changes nothing: parameters and the optimizer's state stay
+    as they were before it.
+    """
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         self.params = _check_params(params, type(self).__name__)
-        self.lr = _check_number(lr, f"{type(self).__name__}: lr", strict=True)
+        self._lr = _check_number(lr, f"{type(self).__name__}: lr", strict=True)
         self.steps = 0
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step: a finite number >= 0 (0 pauses training, e.g. at a schedule's end)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _check_number(value, f"{type(self).__name__}: lr")
 
     def zero_grad(self) -> None:
         """Set every parameter's grad to 0 (backward() accumulates)."""
@@ -54,6 +68,16 @@ class Optimizer:
                                          "parameters left unchanged")
         return grads
 
+    def _commit(self, new: list[float], grads: list[float]) -> None:
+        """Write the new parameter values, or raise (changing nothing) if one of them is not finite."""
+        if not all(map(math.isfinite, new)):
+            i = next(i for i, v in enumerate(new) if not math.isfinite(v))
+            raise FloatingPointError(f"{type(self).__name__}.step: the update would make parameter {i} {new[i]!r} "
+                                     f"(it is {self.params[i].data!r}, gradient {grads[i]!r}, lr {self._lr!r}); "
+                                     "parameters left unchanged: try a smaller learning rate")
+        for p, v in zip(self.params, new):
+            p.data = v
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum and L2 weight decay."""
@@ -65,18 +89,16 @@ class SGD(Optimizer):
         self._buffers: list[float] | None = None
 
     def step(self) -> None:
-        grads = self._grads()
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        raw = grads = self._grads()
+        lr, mu, wd = self._lr, self.momentum, self.weight_decay
         if wd:
             grads = [g + wd * p.data for g, p in zip(grads, self.params)]
+        buffers = self._buffers
         if mu:
-            if self._buffers is None:
-                self._buffers = grads
-            else:
-                self._buffers = [mu * b + g for b, g in zip(self._buffers, grads)]
-            grads = self._buffers
-        for p, g in zip(self.params, grads):
-            p.data -= lr * g
+            buffers = grads if buffers is None else [mu * b + g for b, g in zip(buffers, grads)]
+            grads = buffers
+        self._commit([p.data - lr * g for p, g in zip(self.params, grads)], raw)
+        self._buffers = buffers  # only after the parameters were written: a refused step changes no state
         self.steps += 1
 
 
@@ -102,19 +124,27 @@ class Adam(Optimizer):
         b1, b2 = self.betas
         t = self.steps + 1
         c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
-        lr, eps, wd = self.lr, self.eps, self.weight_decay
-        m, v = self._m, self._v
+        lr, eps, wd = self._lr, self.eps, self.weight_decay
+        m, v = list(self._m), list(self._v)  # new moments, kept only if the step succeeds
+        new = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
+            x = p.data
             if wd:
-                g += wd * p.data
+                g += wd * x
             m[i] = b1 * m[i] + (1.0 - b1) * g
             v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            p.data -= lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps)
+            new.append(x - lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps))
+        self._commit(new, grads)
+        self._m, self._v = m, v
         self.steps = t
 
 
 def linear_decay(start: float, end: float, steps: int) -> Callable[[int], float]:
-    """A schedule k ↦ start − (start − end)·k/steps, e.g. micrograd's demo lr = 1.0 − 0.9·k/100."""
-    if steps < 1:
-        raise ValueError(f"linear_decay: steps must be >= 1, got {steps!r}")
-    return lambda k: start - (start - end) * k / steps
+    """A schedule k ↦ start − (start − end)·k/steps for k ≤ steps, then `end`; e.g. micrograd's demo
+    lr = 1.0 − 0.9·k/100. Past its end it holds `end` (it never turns negative)."""
+    start = _check_number(start, "linear_decay: start")
+    end = _check_number(end, "linear_decay: end")
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
+        raise ValueError(f"linear_decay: steps must be an integer >= 1, got {steps!r}")
+    n = int(steps)
+    return lambda k: start - (start - end) * min(max(k, 0), n) / n

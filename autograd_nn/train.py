@@ -12,12 +12,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from . import losses as L
-from .engine import Value, weighted_sum
+from .engine import DomainError, Value, weighted_sum
 from .nn import Model
 from .optim import SGD, Optimizer
 
@@ -81,7 +82,15 @@ def batch_loss(model: Model, batch: Batch,
     if rows is None:
         rows = [list(map(float, x)) for x in batch.X]
     outs = [model(row) for row in rows]
-    total = L.mean_loss([batch.loss(o, batch.target(y)) for o, y in zip(outs, batch.y)])
+    per_sample = []
+    for o, y in zip(outs, batch.y):
+        value = batch.loss(o, batch.target(y))
+        if not isinstance(value, Value):
+            raise TypeError(f"fit: the loss returned {type(value).__name__} {_short(value)} for a sample with label "
+                            f"{_short(y)}; a loss must return one Value computed from the model's output "
+                            "(e.g. losses.squared_error(output, label))")
+        per_sample.append(value)
+    total = L.mean_loss(per_sample)
     if batch.l2:
         ps = model.parameters()
         total = total + batch.l2 * weighted_sum(ps, ps)  # Σ p·p as one fused node
@@ -98,19 +107,129 @@ def value_backend(model: Model, batch: Batch) -> BatchResult:
     return total.data, correct
 
 
-def _check_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _short(x: Any) -> str:
+    text = repr(x.item() if isinstance(x, np.generic) else x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _at(index: tuple[int, ...], name: str) -> str:
+    return f"{name}[{', '.join(map(str, index))}]"
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argwhere(mask)[0])
+
+
+def _real_array(a: Any, name: str, who: str) -> np.ndarray:
+    """`a` as a float array; complex, text, None or other non-numbers are refused, naming the first one."""
     try:
-        X = np.asarray(X, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError("fit: X must be a 2-D array of numbers (n samples × features)") from None
-    if X.ndim != 2 or len(X) == 0:
-        raise ValueError(f"fit: X must be a non-empty 2-D array (n × features), got shape {X.shape}")
-    if not np.isfinite(X).all():
-        raise ValueError("fit: X contains NaN or infinite values")
-    y = np.asarray(y)
+        arr = np.asarray(a)
+    except ValueError:  # rows of different lengths
+        raise ValueError(f"{who}: {name} must be a rectangular array of numbers: its rows have different lengths") \
+            from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        bad = arr.imag != 0
+        index = _first(bad) if bad.any() else (0,) * arr.ndim
+        raise TypeError(f"{who}: {_at(index, name)} = {_short(arr[index])} is complex; {name} must hold real "
+                        "numbers (a complex part would be dropped)")
+    if kind == "O":
+        for index in np.ndindex(arr.shape):
+            v = arr[index]
+            if isinstance(v, bool) or not isinstance(v, Real):
+                raise TypeError(f"{who}: {_at(index, name)} = {_short(v)} ({type(v).__name__}) is not a real number")
+    elif kind not in "biuf":
+        index = (0,) * arr.ndim
+        raise TypeError(f"{who}: {name} must hold numbers, got {arr.dtype} values such as "
+                        f"{_at(index, name)} = {_short(arr[index]) if arr.size else '(none)'}")
+    arr = arr.astype(float)
+    if not np.isfinite(arr).all():
+        index = _first(~np.isfinite(arr))
+        raise ValueError(f"{who}: {_at(index, name)} = {_short(arr[index])}; {name} must hold finite numbers")
+    return arr
+
+
+def _check_xy(X: Any, y: Any, who: str = "fit") -> tuple[np.ndarray, np.ndarray]:
+    X = _real_array(X, "X", who)
+    if X.ndim != 2 or len(X) == 0 or X.shape[1] == 0:
+        raise ValueError(f"{who}: X must be a non-empty 2-D array (n samples × features), got shape {X.shape}")
+    if isinstance(y, (str, bytes)) or np.ndim(y) == 0:
+        raise TypeError(f"{who}: y must be a sequence of labels, one per row of X, got {type(y).__name__}")
+    try:
+        y = np.asarray(y)
+    except ValueError:
+        raise ValueError(f"{who}: y must be a rectangular array: its rows have different lengths") from None
     if len(y) != len(X):
-        raise ValueError(f"fit: X has {len(X)} rows but y has {len(y)} labels")
+        raise ValueError(f"{who}: X has {len(X)} rows but y has {len(y)} labels")
     return X, y
+
+
+# the forms of labels a named loss or the accuracy metric expects: (description, test on the labels as floats)
+_LABELS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "0/1": ("labels 0 or 1", lambda y: (y == 0) | (y == 1)),
+    "[0,1]": ("targets between 0 and 1", lambda y: (y >= 0) & (y <= 1)),
+    "class": ("class indices 0, 1, 2, ... (whole numbers)", lambda y: (y >= 0) & (y == np.floor(y))),
+}
+
+
+def _check_labels(y: np.ndarray, loss: str | None, metric: str | None, who: str = "fit") -> np.ndarray:
+    """Refuse labels the loss or the accuracy metric would silently misread (0.5 truncated to class 0)."""
+    if loss is None and metric is None:  # a callable loss: its labels are its own business
+        return y
+    if loss == "cross_entropy":
+        rule = "class"
+    elif loss == "hinge" or (metric is not None and loss in ("bce", "binary_cross_entropy")):
+        rule = "0/1"
+    elif loss in ("bce", "binary_cross_entropy"):
+        rule = "[0,1]"
+    elif metric is not None:
+        rule = "class"
+    else:  # squared_error / mse without a metric: real targets, one per output
+        _real_array(y, "y", who)
+        return y
+    floats = _real_array(y, "y", who)
+    form, test = _LABELS[rule]
+    why = "metric='accuracy' compares class labels (pass metric=None for real-valued targets)" \
+        if loss in ("squared_error", "mse", None) else f"loss={loss!r} expects {form}"
+    if floats.ndim != 1:
+        raise ValueError(f"{who}: y must be 1-D (one label per row) but has shape {floats.shape}: {why}")
+    ok = test(floats)
+    if not ok.all():
+        i = _first(~ok)
+        raise ValueError(f"{who}: {_at(i, 'y')} = {_short(y[i])} is not valid: {why}")
+    return y
+
+
+def _check_model_fits(model: Model, X: np.ndarray, y: np.ndarray, loss: str | None, who: str = "fit") -> None:
+    """For a model that states its sizes (an MLP): the columns of X, and the outputs the loss needs."""
+    nin, nouts = getattr(model, "nin", None), getattr(model, "nouts", None)
+    if isinstance(nin, int) and X.shape[1] != nin:
+        raise ValueError(f"{who}: X has {X.shape[1]} columns but the model takes {nin} inputs")
+    if not (isinstance(nouts, list) and nouts and isinstance(nouts[-1], int)):
+        return
+    outputs = nouts[-1]
+    if loss in ("hinge", "bce", "binary_cross_entropy") and outputs != 1:
+        raise ValueError(f"{who}: loss={loss!r} needs a model with 1 output, this one has {outputs}")
+    if loss in ("squared_error", "mse"):
+        per_row = 1 if y.ndim == 1 else int(np.prod(y.shape[1:]))
+        if per_row != outputs:
+            raise ValueError(f"{who}: loss={loss!r} compares the model's {outputs} output(s) with {per_row} "
+                             f"target(s) per row: y has shape {y.shape}, expected {(len(y), outputs)}")
+    if loss == "cross_entropy" and y.size and int(np.max(y)) >= outputs:
+        i = int(np.argmax(y))
+        raise ValueError(f"{who}: y[{i}] = {_short(y[i])} is not a class of the model's {outputs} outputs "
+                         f"(0 to {outputs - 1})")
+
+
+def _scheduled_lr(lr_schedule: Callable[[int], float], step: int) -> float:
+    value = lr_schedule(step)
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"fit: lr_schedule({step}) returned {type(value).__name__} {_short(value)} for step {step}; "
+                        "expected a learning rate, a finite number >= 0 (parameters unchanged by this step)")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"fit: lr_schedule({step}) returned {_short(value)} for step {step}; a learning rate must "
+                         "be a finite number >= 0 (parameters unchanged by this step)")
+    return float(value)
 
 
 def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge", optimizer: Optimizer | None = None,
@@ -132,11 +251,15 @@ def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge
         raise ValueError(f"fit: epochs must be a positive integer, got {epochs!r}")
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"fit: batch_size must be None (full batch) or a positive integer, got {batch_size!r}")
-    if not (isinstance(l2, (int, float)) and math.isfinite(l2) and l2 >= 0):
+    if isinstance(l2, bool) or not (isinstance(l2, Real) and math.isfinite(l2) and l2 >= 0):
         raise ValueError(f"fit: l2 must be a finite number >= 0, got {l2!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0):
+        raise ValueError(f"fit: seed must be None or an integer >= 0, got {seed!r}")
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise TypeError(f"fit: lr_schedule must be a function step -> learning rate, got {type(lr_schedule).__name__}")
     if callable(loss):
         loss_fn, target, predict = loss, (lambda t: t), None
-    elif loss in LOSSES:
+    elif isinstance(loss, str) and loss in LOSSES:
         loss_fn, target, predict = LOSSES[loss]
     else:
         raise ValueError(f"fit: unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a callable")
@@ -146,8 +269,15 @@ def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge
         predict = None
     elif predict is None:
         raise ValueError("fit: metric='accuracy' needs a named loss (its prediction rule); pass metric=None")
+    name = loss if isinstance(loss, str) else None
+    y = _check_labels(y, name, metric)
+    _check_model_fits(model, X, y, name)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr)
+    elif isinstance(optimizer, Optimizer) and not {id(p) for p in model.parameters()} & {id(p) for p in
+                                                                                         optimizer.params}:
+        raise ValueError("fit: the optimizer holds none of the model's parameters (was it made for another "
+                         "model?); training would change nothing")
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -166,14 +296,23 @@ def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge
             epoch_loss, correct = 0.0, 0
             for lo in range(0, n, size):
                 rows = order[lo:lo + size]
-                if lr_schedule is not None:
-                    optimizer.lr = float(lr_schedule(history.steps))
+                if lr_schedule is not None:  # checked before anything changes: a bad lr leaves the model as it was
+                    optimizer.lr = _scheduled_lr(lr_schedule, history.steps)
                 optimizer.zero_grad()
-                batch_loss, batch_correct = backend(model, Batch(X[rows], y[rows], loss_fn, target, predict, l2))
+                try:
+                    batch_loss, batch_correct = backend(model, Batch(X[rows], y[rows], loss_fn, target, predict, l2))
+                except DomainError as exc:  # e.g. an overflow once the weights have grown: say when it happened
+                    raise DomainError(f"fit: step {history.steps} (epoch {len(history.loss) + 1}) could not compute "
+                                      f"the loss and its gradients: {exc}; no parameter was changed by this step "
+                                      "(if the loss was growing, try a smaller learning rate)") from exc
                 if not math.isfinite(batch_loss):
                     raise FloatingPointError(f"fit: the loss became {batch_loss!r} at step {history.steps}; "
                                              "try a smaller learning rate")
-                optimizer.step()
+                try:
+                    optimizer.step()
+                except FloatingPointError as exc:
+                    raise FloatingPointError(f"fit: step {history.steps} (epoch {len(history.loss) + 1}): {exc}") \
+                        from exc
                 history.steps += 1
                 epoch_loss += batch_loss * len(rows)
                 correct += batch_correct
@@ -196,7 +335,11 @@ def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge
 
 def accuracy(model: Model, X: Any, y: Any, loss: str = "hinge") -> float:
     """The fraction of rows that `loss`'s prediction rule gets right (labels 0/1 or class indices)."""
-    X, y = _check_xy(X, y)
+    X, y = _check_xy(X, y, "accuracy")
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"accuracy: unknown loss {loss!r}; expected one of {sorted(LOSSES)}")
+    y = _check_labels(y, loss, "accuracy", "accuracy")
+    _check_model_fits(model, X, y, loss, "accuracy")
     predict = LOSSES[loss][2]
     return float(np.mean([predict(model(list(map(float, x)))) == int(t) for x, t in zip(X, y)]))
 

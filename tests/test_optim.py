@@ -80,3 +80,39 @@ def test_bad_arguments(call, exc):
 def test_linear_decay_is_the_micrograd_demo_schedule():
     lr = linear_decay(1.0, 0.1, 100)
     assert [lr(k) for k in (0, 50, 99)] == pytest.approx([1.0 - 0.9 * k / 100 for k in (0, 50, 99)])
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1e300, momentum=0.9), lambda ps: Adam(ps, lr=1e308)])
+def test_an_update_that_would_overflow_changes_nothing_not_even_the_optimizer_state(make):
+    ps, fresh = [Value(1.0), Value(-1e308)], [Value(1.0), Value(-1e308)]
+    opt, ref = make(ps), make(fresh)
+    ps[0].grad, ps[1].grad = 1.0, 1e10  # parameter 1 would go to -inf
+    with pytest.raises(FloatingPointError, match=r"the update would make parameter 1 -inf .*parameters left unchanged"):
+        opt.step()
+    assert [p.data for p in ps] == [1.0, -1e308] and opt.steps == 0
+    for o, vs in ((opt, ps), (ref, fresh)):  # the next step is the first step of a fresh optimizer
+        o.lr = 1e-3
+        vs[0].grad, vs[1].grad = 0.5, -0.25
+        o.step()
+    assert [p.data for p in ps] == [p.data for p in fresh] and opt.steps == 1
+
+
+@pytest.mark.parametrize("bad", [math.nan, -0.1, math.inf, "0.1", True])
+def test_setting_a_bad_learning_rate_is_refused(bad):
+    opt = SGD([Value(1.0)], lr=0.1)
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0"):
+        opt.lr = bad
+    assert opt.lr == 0.1
+    opt.lr = 0.0  # a schedule may pause training
+    assert opt.lr == 0.0
+
+
+def test_linear_decay_holds_its_end_and_checks_its_arguments():
+    lr = linear_decay(1.0, 0.1, 10)
+    assert [lr(k) for k in (10, 11, 1000)] == [pytest.approx(0.1)] * 3
+    for args, match in [((1.0, -0.1, 10), "end must be a finite number >= 0"),
+                        ((math.nan, 0.1, 10), "start must be a finite number"),
+                        ((1.0, 0.1, 0), "steps must be an integer >= 1"),
+                        ((1.0, 0.1, 2.5), "steps must be an integer")]:
+        with pytest.raises(ValueError, match=match):
+            linear_decay(*args)
