@@ -148,3 +148,37 @@ def test_compare_derivatives_gives_the_rows_of_a_passing_check():
     table = format_table(rows).splitlines()
     assert table[0].split() == ["input", "value", "analytic", "numeric", "abs", "err", "rel", "err"]
     assert table[1].split()[:3] == ["∂f/∂x0", "2", "3"] and table[1].endswith("ok")
+
+
+def test_rows_passed_only_by_the_kink_rule_are_marked_kink_and_summarised_as_such():
+    from autograd_nn import step
+    from autograd_nn.testing.gradcheck import compare_derivatives, format_table, summary_line
+
+    rows = compare_derivatives(lambda x: step(x), [0.0])  # a jump: abs err 5e+05, shown as "ok" before
+    (row,) = rows
+    assert row["ok"] and row["kink"] and row["abs_err"] > 1e5
+    assert format_table(rows).splitlines()[1].split()[-1] == "kink"
+    assert summary_line(rows) == ("passed: 1 of 1 derivative(s) accepted by the one-sided rule at a kink (∂f/∂x0): "
+                                  "f is not differentiable there, and the analytic value lies between the left and "
+                                  "right difference quotients")
+
+    rows = compare_derivatives(lambda x, y: relu(x) * y, [0.0, 2.0])
+    assert [(r["ok"], r["kink"]) for r in rows] == [(True, True), (True, False)]
+    assert [line.split()[-1] for line in format_table(rows).splitlines()[1:]] == ["kink", "ok"]
+    assert summary_line(rows).startswith("passed: 1 of 2 derivative(s) accepted by the one-sided rule at a kink "
+                                         "(∂f/∂x0)")
+    assert summary_line(rows).endswith("; the other 1 agree with finite differences")
+
+
+def test_summary_line_without_kinks_and_with_failures():
+    from autograd_nn.testing.gradcheck import compare_derivatives, format_table, summary_line
+
+    rows = compare_derivatives(lambda x, y: x * y, [2.0, 3.0])
+    assert not any(r["kink"] for r in rows)
+    assert summary_line(rows) == "passed: all 2 derivative(s) agree with finite differences"
+    steep = define_op("steep", lambda x: max(x, 0.0), lambda x, out: 2.0 + 0.0 * x)  # 2 outside [0, 1]
+    rows = compare_derivatives(lambda x, y: steep(x) + relu(y), [0.0, 0.0])
+    assert [(r["ok"], r["kink"]) for r in rows] == [(False, True), (True, True)]
+    assert [line.split()[-1] for line in format_table(rows).splitlines()[1:]] == ["FAIL", "kink"]
+    assert summary_line(rows) == ("failed: 1 of 2 derivative(s) disagree with finite differences; "
+                                  "1 accepted by the one-sided rule at a kink (∂f/∂x1)")

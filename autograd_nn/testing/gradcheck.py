@@ -6,7 +6,9 @@ Numeric derivative: ∂f/∂xᵢ ≈ (f(x + ε·eᵢ) − f(x − ε·eᵢ)) / 2
 Points where f is not differentiable (relu at 0, a kink): if the one-sided differences
 (f(x + ε·eᵢ) − f(x)) / ε and (f(x) − f(x − ε·eᵢ)) / ε disagree, the point is a kink and the analytic value
 passes when it lies between them (within tolerance), i.e. when it is a valid one-sided derivative or
-subgradient. relu'(0) = 0 therefore passes; a derivative outside [left, right] still fails.
+subgradient. relu'(0) = 0 therefore passes; a derivative outside [left, right] still fails. Such a row has
+``"kink": True``; :func:`format_table` marks it ``kink`` rather than ``ok`` and :func:`summary_line` says how
+many were accepted by this one-sided rule rather than agreeing with the central difference.
 """
 
 from __future__ import annotations
@@ -52,36 +54,61 @@ def _close(a: float, n: float, atol: float, rtol: float) -> bool:
     return abs(a - n) <= atol + rtol * abs(n)
 
 
-def _row(name: str, value: float, analytic: float, numeric: float, ok: bool) -> dict[str, Any]:
+def _row(name: str, value: float, analytic: float, numeric: float, ok: bool, kink: bool) -> dict[str, Any]:
     abs_err = abs(analytic - numeric)
     rel_err = abs_err / abs(numeric) if numeric != 0 else (0.0 if abs_err == 0 else float("inf"))
     return {"input": name, "value": value, "analytic": analytic, "numeric": numeric,
-            "abs_err": abs_err, "rel_err": rel_err, "ok": ok}
+            "abs_err": abs_err, "rel_err": rel_err, "ok": ok, "kink": kink}
+
+
+def _mark(row: dict[str, Any]) -> str:
+    if not row["ok"]:
+        return "FAIL"
+    return "kink" if row.get("kink") else "ok"
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The rows as an aligned text table, failing rows marked ``FAIL``."""
+    """The rows as an aligned text table: ``ok``, ``kink`` (passed by the one-sided rule only) or ``FAIL``."""
     head = ("input", "value", "analytic", "numeric", "abs err", "rel err", "")
     lines = [head] + [(r["input"], f"{r['value']:.6g}", f"{r['analytic']:.8g}", f"{r['numeric']:.8g}",
-                       f"{r['abs_err']:.3g}", f"{r['rel_err']:.3g}", "ok" if r["ok"] else "FAIL") for r in rows]
+                       f"{r['abs_err']:.3g}", f"{r['rel_err']:.3g}", _mark(r)) for r in rows]
     widths = [max(len(line[c]) for line in lines) for c in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines)
 
 
+def summary_line(rows: Sequence[dict[str, Any]]) -> str:
+    """One line under :func:`format_table`: ``passed: ...`` or ``failed: ...``, naming the partials accepted at a
+    kink by the one-sided rule (they do not agree with the central difference: f is not differentiable there)."""
+    n = len(rows)
+    bad = sum(not r["ok"] for r in rows)
+    kinks = [r["input"] for r in rows if r["ok"] and r.get("kink")]
+    names = ", ".join(kinks)
+    if bad:
+        also = f"; {len(kinks)} accepted by the one-sided rule at a kink ({names})" if kinks else ""
+        return f"failed: {bad} of {n} derivative(s) disagree with finite differences{also}"
+    if not kinks:
+        return f"passed: all {n} derivative(s) agree with finite differences"
+    agree = n - len(kinks)
+    return (f"passed: {len(kinks)} of {n} derivative(s) accepted by the one-sided rule at a kink ({names}): "
+            "f is not differentiable there, and the analytic value lies between the left and right difference "
+            "quotients" + (f"; the other {agree} agree with finite differences" if agree else ""))
+
+
 def _check(analytic: float, g: Callable[[float], float], x: float, eps: float, atol: float,
-           rtol: float) -> tuple[float, bool]:
-    """Numeric derivative of g at x and whether ``analytic`` agrees with it (kink rule in the module doc)."""
+           rtol: float) -> tuple[float, bool, bool]:
+    """Numeric derivative of g at x, whether ``analytic`` agrees with it, and whether x is a kink of g at which
+    the one-sided rule (module doc) decided."""
     plus, minus = g(x + eps), g(x - eps)
     numeric = (plus - minus) / (2 * eps)
     if _close(analytic, numeric, atol, rtol):
-        return numeric, True
+        return numeric, True, False
     mid = g(x)
     right, left = (plus - mid) / eps, (mid - minus) / eps
     if not _close(left, right, atol, rtol):  # a kink: accept any value between the one-sided derivatives
         lo, hi = min(left, right), max(left, right)
         tol = atol + rtol * max(abs(lo), abs(hi))
-        return numeric, lo - tol <= analytic <= hi + tol
-    return numeric, False
+        return numeric, lo - tol <= analytic <= hi + tol, True
+    return numeric, False, False
 
 
 def gradcheck(f: Callable[..., Value], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-4,
@@ -110,7 +137,8 @@ def compare_derivatives(f: Callable[..., Value], inputs: Any, eps: float = 1e-6,
     """The figures behind :func:`gradcheck`, one row per partial derivative, pass or fail.
 
     Each row: ``input`` (e.g. ``"∂f/∂x0"`` or ``"∂²f/∂x0∂x1"``), ``value`` (that input's value), ``analytic``,
-    ``numeric``, ``abs_err``, ``rel_err`` and ``ok``. :func:`format_table` prints them.
+    ``numeric``, ``abs_err``, ``rel_err``, ``ok`` and ``kink`` (the one-sided differences disagree there, so the
+    kink rule decided ``ok``). :func:`format_table` and :func:`summary_line` print them.
     """
     if order not in (1, 2):
         raise ValueError(f"gradcheck: order must be 1 or 2, got {order!r}")
@@ -132,8 +160,8 @@ def compare_derivatives(f: Callable[..., Value], inputs: Any, eps: float = 1e-6,
     try:
         first = grad(out, xs)
         for i in range(n):
-            numeric, ok = _check(first[i], f_data(i), point[i], eps, atol, rtol)
-            rows.append(_row(f"∂f/∂x{i}", point[i], first[i], numeric, ok))
+            numeric, ok, kink = _check(first[i], f_data(i), point[i], eps, atol, rtol)
+            rows.append(_row(f"∂f/∂x{i}", point[i], first[i], numeric, ok, kink))
         if order == 2:
             out, xs = _evaluate(f, point)
             dys = grad(out, xs, create_graph=True)
@@ -149,8 +177,8 @@ def compare_derivatives(f: Callable[..., Value], inputs: Any, eps: float = 1e-6,
                     return of_xj
 
                 for j in range(n):
-                    numeric, ok = _check(second[j], d_i(j), point[j], eps, atol, rtol)
-                    rows.append(_row(f"∂²f/∂x{i}∂x{j}", point[j], second[j], numeric, ok))
+                    numeric, ok, kink = _check(second[j], d_i(j), point[j], eps, atol, rtol)
+                    rows.append(_row(f"∂²f/∂x{i}∂x{j}", point[j], second[j], numeric, ok, kink))
     except DomainError as exc:
         raise DomainError(f"gradcheck at {point} (eps={eps}): {exc}") from exc
     return rows
