@@ -13,27 +13,62 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported: no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def loss_curve_figure(loss: Sequence[float], accuracy: Sequence[float] | None = None,
+                      title: str = "Training") -> Figure:
+    """The figure plot_loss_curve saves: loss per epoch (1, 2, ...), and the accuracy on a second axis if given.
+
+    Epochs are whole numbers, so the x axis only has whole-number ticks. An empty `accuracy` (fit with
+    metric=None) is the same as None.
+    """
+    values = _finite_series(loss, "loss")
+    if len(values) == 0:
+        raise ValueError("plot_loss_curve: the loss history is empty (train for at least one epoch)")
+    acc = None if accuracy is None or len(accuracy) == 0 else _finite_series(accuracy, "accuracy")
+    if acc is not None and len(acc) != len(values):
+        raise ValueError(f"plot_loss_curve: accuracy has {len(acc)} values but loss has {len(values)}; "
+                         "expected one of each per epoch")
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    epochs = np.arange(1, len(values) + 1)
+    ax.plot(epochs, values, color="tab:blue", label="loss", marker="o" if len(values) == 1 else None)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))  # epochs: never 1.5
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss", color="tab:blue")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if acc is not None:
+        ax2 = ax.twinx()
+        ax2.plot(epochs, acc, color="tab:orange", label="accuracy", marker="o" if len(acc) == 1 else None)
+        ax2.set_ylabel("accuracy", color="tab:orange")
+        ax2.set_ylim(0, 1.05)
+    fig.tight_layout()
+    return fig
 
 
 def plot_loss_curve(loss: Sequence[float], path: str | Path, accuracy: Sequence[float] | None = None,
                     title: str = "Training") -> Path:
     """Draw the loss per epoch (and the accuracy, on a second axis, if given) and save it to ``path``."""
-    if len(loss) == 0:
-        raise ValueError("plot_loss_curve: the loss history is empty (train for at least one epoch)")
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    epochs = np.arange(1, len(loss) + 1)
-    ax.plot(epochs, loss, color="tab:blue", label="loss")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss", color="tab:blue")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    if accuracy is not None and len(accuracy) == len(loss):
-        ax2 = ax.twinx()
-        ax2.plot(epochs, accuracy, color="tab:orange", label="accuracy")
-        ax2.set_ylabel("accuracy", color="tab:orange")
-        ax2.set_ylim(0, 1.05)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _save(loss_curve_figure(loss, accuracy, title), path)
+
+
+def _finite_series(values: Sequence[float], name: str) -> np.ndarray:
+    """`values` as a 1-D float array; anything else (text, complex, NaN, nested lists) refused, naming it."""
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        raise ValueError(f"plot_loss_curve: {name} must be a list of numbers, one per epoch") from None
+    if arr.ndim != 1 or arr.dtype.kind not in "biuf":
+        raise TypeError(f"plot_loss_curve: {name} must be a list of real numbers, one per epoch, "
+                        f"got {arr.dtype} values of shape {arr.shape}")
+    arr = arr.astype(float)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"plot_loss_curve: {name} at epoch {i + 1} is {float(arr[i])!r}; expected finite numbers")
+    return arr
 
 
 def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray,
