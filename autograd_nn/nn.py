@@ -2,12 +2,19 @@
 
 Parameters are ordered layer by layer, neuron by neuron: each neuron's weights w₁…wₙ, then its bias b.
 Saving and loading an MLP is ``autograd_nn.serialize`` (save_mlp, load_mlp), which sits above this module.
+
+``MLP.state_dict()`` / ``MLP.load_state_dict()`` use PyTorch's key names for the same network written as a
+``torch.nn.Sequential`` (numpy arrays here; this module never imports torch). Moving to PyTorch and back is
+``autograd_nn.torch_bridge.to_torch(mlp)`` and ``from_torch(module)``: functions, not methods, because the
+bridge sits above this module (it imports nn), and a method here importing it would point upward, against
+the layers that lint-imports checks, and make a cycle.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from numbers import Real
 from typing import Any, Protocol
 
@@ -70,6 +77,24 @@ def _check_size(n: Any, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{what} must be a positive integer, got {n!r}")
     return int(n)
+
+
+def _state_array(value: Any, key: str, shape: tuple[int, ...]) -> np.ndarray:
+    """One entry of a state dict as a float64 array of the expected shape, or an error naming the key."""
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # e.g. ragged lists, or a tensor that still requires grad
+        raise TypeError(f"load_state_dict: {key!r} could not be read as an array ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"load_state_dict: {key!r} holds {arr.dtype} values; expected real numbers")
+    if arr.shape != shape:
+        raise ValueError(f"load_state_dict: {key!r} has shape {arr.shape}, expected {shape}")
+    arr = arr.astype(np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"load_state_dict: {key!r}{list(index)} = {float(arr[index])!r} is not finite")
+    return arr
 
 
 class Module:
@@ -169,6 +194,52 @@ class MLP(Module):
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
+
+    def module_indices(self) -> list[int]:
+        """Where each layer's Linear sits in the equivalent ``torch.nn.Sequential``: a Linear is followed by its
+        activation module (Tanh, Sigmoid, ReLU), except for "linear", which adds no module (as one writes
+        ``Sequential(Linear(2, 16), ReLU(), Linear(16, 1))``). So 2-16-16-1 with relu hidden layers and a linear
+        output gives [0, 2, 4]; with every layer "linear", [0, 1, 2]."""
+        indices, i = [], 0
+        for layer in self.layers:
+            indices.append(i)
+            i += 1 if layer.activation == "linear" else 2
+        return indices
+
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """The parameters as PyTorch names them for the equivalent Sequential (see module_indices): per layer
+        ``"<i>.weight"`` of shape (nout, nin), row k holding neuron k's weights, and ``"<i>.bias"`` of shape
+        (nout,). New float64 arrays (copies): load_state_dict of them gives back the same bits."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for i, layer in zip(self.module_indices(), self.layers):
+            out[f"{i}.weight"] = np.array([[w.data for w in n.w] for n in layer.neurons], dtype=np.float64)
+            out[f"{i}.bias"] = np.array([n.b.data for n in layer.neurons], dtype=np.float64)
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Set every parameter from arrays keyed as state_dict() keys them (numpy arrays, nested lists, or
+        anything numpy reads, such as CPU tensors from ``torch``'s state_dict()).
+
+        Refused, naming the key, with nothing changed: a missing or unexpected key, a shape other than this
+        network's (the shape found and the shape expected), values that are not real numbers, NaN or ±inf.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got {type(state_dict).__name__}")
+        shapes = {f"{i}.{kind}": (layer.nout, layer.nin) if kind == "weight" else (layer.nout,)
+                  for i, layer in zip(self.module_indices(), self.layers) for kind in ("weight", "bias")}
+        missing = [k for k in shapes if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in shapes]
+        if missing or unexpected:
+            parts = ([f"missing key(s) {missing}"] if missing else []) + (
+                [f"unexpected key(s) {unexpected}"] if unexpected else [])
+            raise ValueError(f"load_state_dict: {'; '.join(parts)}; this {self!r} has keys {list(shapes)}")
+        arrays = {key: _state_array(state_dict[key], key, shape) for key, shape in shapes.items()}
+        for i, layer in zip(self.module_indices(), self.layers):
+            weight, bias = arrays[f"{i}.weight"], arrays[f"{i}.bias"]
+            for k, n in enumerate(layer.neurons):
+                for w, v in zip(n.w, weight[k]):
+                    w.data = float(v)
+                n.b.data = float(bias[k])
 
     def __repr__(self) -> str:
         return (f"MLP(nin={self.nin}, nouts={self.nouts}, activation={self.activation!r}, "
