@@ -36,6 +36,7 @@ recorded; build a new Tape then. ``check()`` re-walks the graph and raises if it
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -130,6 +131,7 @@ def record(root: Value) -> Program:
 
 # -- 2. probe_ops: every op must run on arrays ----------------------------------------------------------------
 
+@functools.lru_cache(maxsize=64)
 def _vector(op: Op) -> Callable[..., Any]:
     """The op's forward on arrays: its ``vector``, or its float ``forward`` applied element by element."""
     return op.vector if op.vector is not None else np.vectorize(op.forward, otypes=[float])
@@ -228,19 +230,32 @@ class Group:
     level: int
     equations: list[Equation]
 
-    def order(self, cols: np.ndarray) -> np.ndarray:
-        """The order to lay the nodes out in, given their operands' slots (``cols[j]``: operand j of every node)."""
-        if cols.shape[1] == 1 or self.op is SUM or self.op is WEIGHTED_SUM:
+    def order(self, cols: np.ndarray, leaves: list[bool]) -> np.ndarray:
+        """The order to lay the nodes out in, given their operands' places (``cols[j]``: operand j of every node;
+        ``leaves[j]``: whether that row holds leaves, which are placed later, in the order the kernels read them)."""
+        if self.op is SUM or self.op is WEIGHTED_SUM:
             return np.arange(cols.shape[1])
-        return np.lexsort(cols[::-1])  # by the first operand's slot, then the second's, …
+        # By the first operand's place, then the second's, …; rows of leaves last, so that a row of constants
+        # (the labels in y * score) follows the row it is combined with, and is then placed in that order.
+        rows = [row for row, leaf in zip(cols, leaves) if not leaf] + [row for row, leaf in zip(cols, leaves) if leaf]
+        return np.lexsort(rows[::-1])
 
-    def compile(self, start: int, cols: np.ndarray) -> Kernel:
-        """The kernel that evaluates the group, its outputs at slots start…, its operands at ``cols``."""
+    def blocks(self, cols: np.ndarray) -> list[np.ndarray]:
+        """The operands (``cols``, nodes in layout order) as the blocks the kernel reads, in the order it reads them."""
         if self.op is SUM:
-            return Sums(self.op, start, cols)
+            return [cols]
         if self.op is WEIGHTED_SUM and len(cols) >= 3:
-            return WeightedSums(self.op, start, cols)
-        return Elementwise(self.op, start, cols)
+            n = len(cols) // 2
+            return [cols[:n], cols[n:2 * n], cols[2 * n]]
+        return list(cols)
+
+    def compile(self, start: int, n_nodes: int, blocks: list[np.ndarray]) -> Kernel:
+        """The kernel that evaluates the group: outputs at slots start…start+n_nodes-1, operands at ``blocks``."""
+        if self.op is SUM:
+            return Sums(self.op, start, n_nodes, blocks)
+        if self.op is WEIGHTED_SUM and len(blocks) == 3:
+            return WeightedSums(self.op, start, n_nodes, blocks)
+        return Elementwise(self.op, start, n_nodes, blocks)
 
 
 def batch(program: Program) -> list[Group]:
@@ -271,13 +286,22 @@ class LayerGroup(Group):
     unit_rows: list[int] = field(default_factory=list)
     sample_rows: list[int] = field(default_factory=list)
 
-    def order(self, cols: np.ndarray) -> np.ndarray:
-        """Sample-major: samples in the order of their activations' slots, units in the order of their weights'."""
+    def order(self, cols: np.ndarray, leaves: list[bool]) -> np.ndarray:
+        """Sample-major: samples in the order of their activations' places, units in the order of their weights'."""
         first = min(range(len(self.sample_rows)), key=lambda i: cols[self.sample_rows[i], 0])
         return np.lexsort((cols[self.unit_rows[first]], cols[self.sample_rows[first]]))
 
-    def compile(self, start: int, cols: np.ndarray) -> Kernel:
-        return MatmulLayer(self.op, start, cols, self.shape, self.unit_rows, self.sample_rows)
+    def blocks(self, cols: np.ndarray) -> list[np.ndarray]:
+        """A (S × n), W (n × U) and b (U); the pairs in the order of their activations' slots, so that A is often one
+        run of slots (a view)."""
+        n_s, n_u = self.shape
+        pairs = sorted(range(len(self.unit_rows)), key=lambda i: cols[self.sample_rows[i], 0])
+        grid = cols.reshape(len(cols), n_s, n_u)
+        return [np.ascontiguousarray(grid[[self.sample_rows[i] for i in pairs], :, 0].T),
+                np.ascontiguousarray(grid[[self.unit_rows[i] for i in pairs], 0, :]), grid[-1, 0, :].copy()]
+
+    def compile(self, start: int, n_nodes: int, blocks: list[np.ndarray]) -> Kernel:
+        return MatmulLayer(self.op, start, self.shape, blocks)
 
 
 def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
@@ -324,8 +348,9 @@ def rewrite_layers(groups: list[Group]) -> list[Group]:
 class _Slots:
     """A fixed set of slots (a row or a block of operands), with the fastest way to read and add to them.
 
-    A run of consecutive slots is a slice: a view, no copy. Other sets are gathered; adding to them is
-    ``arr[index] += x`` when no slot repeats, and ``np.add.at`` (which adds every repeat) when one does, as in x * x.
+    A run of slots with a constant step (consecutive, or backwards) is a slice: a view, no copy (a block is the
+    slice reshaped, still a view). Other sets are gathered; adding to them is ``arr[index] += x`` when no slot
+    repeats, and ``np.add.at`` (which adds every repeat) when one does, as in x * x.
     """
 
     __slots__ = ("index", "shape", "repeats")
@@ -333,12 +358,15 @@ class _Slots:
     def __init__(self, where: np.ndarray) -> None:
         self.shape: tuple[int, ...] = where.shape
         self.repeats = False
-        first, n = int(where.flat[0]), where.size
-        if n == 1 or (int(where.flat[-1]) - first == n - 1 and (np.diff(where.ravel()) == 1).all()):
-            self.index: slice | np.ndarray = slice(first, first + n)
+        flat = where.ravel()
+        first, n = int(flat[0]), len(flat)
+        step = int(flat[1]) - first if n > 1 else 1
+        if step != 0 and (n == 1 or (np.diff(flat) == step).all()):
+            stop = int(flat[-1]) + step
+            self.index: slice | np.ndarray = slice(first, stop if stop >= 0 else None, step)
         else:
             self.index = where.copy()
-            self.repeats = len(np.unique(where)) < n
+            self.repeats = len(np.unique(flat)) < n
 
     def read(self, arr: np.ndarray) -> np.ndarray:
         if type(self.index) is slice:
@@ -359,13 +387,13 @@ class _Slots:
 
     def __str__(self) -> str:
         if type(self.index) is slice:
-            return _name(self.index.start, self.index.stop)
+            start, stop, step = self.index.start, self.index.stop, self.index.step
+            if step == 1:
+                return _name(start, stop)
+            return f"s{start}:{'' if stop is None else stop}:{step}"
         flat = self.index.ravel()
-        steps = np.diff(flat)
-        if (steps == 0).all():
+        if (flat == flat[0]).all():
             return f"s{flat[0]}"
-        if (steps == steps[0]).all() and steps[0] > 0:
-            return f"s{flat[0]}:{flat[-1] + 1}:{steps[0]}"
         shown = [str(i) for i in flat[:3]] + ["…", str(flat[-1])] if len(flat) > 5 else [str(i) for i in flat]
         return f"s[{' '.join(shown)}]"
 
@@ -416,9 +444,9 @@ class Elementwise(Kernel):
 
     __slots__ = ("rows", "vector", "inside")
 
-    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
-        super().__init__(op, start, cols.shape[1])
-        self.rows = [_Slots(row) for row in cols]
+    def __init__(self, op: Op, start: int, n_nodes: int, rows: list[np.ndarray]) -> None:
+        super().__init__(op, start, n_nodes)
+        self.rows = [_Slots(row) for row in rows]
         self.vector = _vector(op)
         self.inside = None if op.domain is None or op.domain.contains is None else _on_arrays(op.domain.contains)
 
@@ -445,9 +473,9 @@ class Sums(Kernel):
 
     __slots__ = ("block",)
 
-    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
-        super().__init__(op, start, cols.shape[1])
-        self.block = _Slots(cols)
+    def __init__(self, op: Op, start: int, n_nodes: int, blocks: list[np.ndarray]) -> None:
+        super().__init__(op, start, n_nodes)
+        self.block = _Slots(blocks[0])
 
     def forward(self, vals: np.ndarray) -> None:
         vals[self.start:self.stop] = np.cumsum(self.block.read(vals), axis=0)[-1]
@@ -469,10 +497,9 @@ class WeightedSums(Kernel):
 
     __slots__ = ("w", "a", "b")
 
-    def __init__(self, op: Op, start: int, cols: np.ndarray) -> None:
-        super().__init__(op, start, cols.shape[1])
-        n = len(cols) // 2
-        self.w, self.a, self.b = _Slots(cols[:n]), _Slots(cols[n:2 * n]), _Slots(cols[2 * n])
+    def __init__(self, op: Op, start: int, n_nodes: int, blocks: list[np.ndarray]) -> None:
+        super().__init__(op, start, n_nodes)
+        self.w, self.a, self.b = map(_Slots, blocks)
 
     def forward(self, vals: np.ndarray) -> None:
         terms = self.w.read(vals) * self.a.read(vals)
@@ -500,16 +527,10 @@ class MatmulLayer(Kernel):
 
     __slots__ = ("shape", "A", "W", "b")
 
-    def __init__(self, op: Op, start: int, cols: np.ndarray, shape: tuple[int, int], unit_rows: list[int],
-                 sample_rows: list[int]) -> None:
-        super().__init__(op, start, cols.shape[1])
-        self.shape = n_s, n_u = shape
-        # The pairs in the order of their activations' slots, so that A is often one run of slots (a view).
-        pairs = sorted(range(len(unit_rows)), key=lambda i: cols[sample_rows[i], 0])
-        grid = cols.reshape(len(cols), n_s, n_u)
-        self.A = _Slots(np.ascontiguousarray(grid[[sample_rows[i] for i in pairs], :, 0].T))  # (S, n)
-        self.W = _Slots(np.ascontiguousarray(grid[[unit_rows[i] for i in pairs], 0, :]))  # (n, U)
-        self.b = _Slots(grid[-1, 0, :].copy())  # (U,)
+    def __init__(self, op: Op, start: int, shape: tuple[int, int], blocks: list[np.ndarray]) -> None:
+        super().__init__(op, start, shape[0] * shape[1])
+        self.shape = shape
+        self.A, self.W, self.b = map(_Slots, blocks)
 
     def forward(self, vals: np.ndarray) -> None:
         out = vals[self.start:self.stop].reshape(self.shape)
@@ -567,29 +588,46 @@ class Plan:
 def lay_out(program: Program, groups: Sequence[Group]) -> tuple[Plan, np.ndarray]:
     """Give every slot of ``program`` its place in the value and gradient arrays, and compile the groups.
 
-    The leaves keep slots 0…L-1; then each group, level by level, gets the next run of slots, its nodes in the order
-    the group chooses (by their operands' places: a layer sample-major, relu over it in the same order), so that
-    the next group often finds its operands as a run (a slice) too. Returns the plan and ``place`` (program slot →
-    place in the arrays).
+    Each group, level by level, gets the next run of places after the leaves', its nodes in the order the group
+    chooses by their operands' places (a layer sample-major, relu over it in the same order). The leaves take
+    places 0…L-1 last, in the order the kernels read them: first the blocks of the layers (W row by row, b, and A
+    when it is the inputs), then the rest. So a kernel often finds a block of operands as one run of places: a
+    slice, read and written without a gather. Returns the plan and ``place`` (program slot → place).
     """
     n_leaves = len(program.leaves)
     place = np.full(len(program.nodes), -1, dtype=np.intp)
-    place[:n_leaves] = np.arange(n_leaves)
+    unplaced = len(program.nodes)  # a leaf s is keyed unplaced + s until it is placed: after every place
     start = n_leaves
-    kernels = []
+    staged: list[tuple[Group, int, int, list[np.ndarray], bool]] = []
     for group in groups:
         eqs = group.equations
-        if len(eqs) == 1:  # most groups of a deep, narrow graph: no numpy sorting
-            outs = np.array([eqs[0].out])
-            cols = place[np.array(eqs[0].args, dtype=np.intp)][:, None]
-        else:
-            outs = np.array([eq.out for eq in eqs])
-            cols = place[np.array([eq.args for eq in eqs], dtype=np.intp).T]
-            by = group.order(cols)
-            outs, cols = outs[by], cols[:, by]
+        outs = np.array([eq.out for eq in eqs])
+        args = np.array([eq.args for eq in eqs], dtype=np.intp).T  # (operands, nodes)
+        keys = place[args]
+        leaf = keys < 0
+        has_leaf = bool(leaf.any())
+        if has_leaf:
+            keys[leaf] = unplaced + args[leaf]
+        if len(eqs) > 1:
+            by = group.order(keys, [bool(row.any()) for row in leaf])
+            keys, outs = keys[:, by], outs[by]
         place[outs] = np.arange(start, start + len(outs))
-        kernels.append(group.compile(start, cols))
+        staged.append((group, start, len(outs), group.blocks(keys), has_leaf))
         start += len(outs)
+    next_leaf = 0
+    for layers_first in (True, False):
+        for group, _, _, blocks, has_leaf in staged:
+            if has_leaf and isinstance(group, LayerGroup) == layers_first:
+                for block in blocks:
+                    for s in block.ravel().tolist():
+                        if s >= unplaced and place[s - unplaced] < 0:
+                            place[s - unplaced] = next_leaf
+                            next_leaf += 1
+    alone = np.flatnonzero(place[:n_leaves] < 0)  # a leaf no equation reads: the root of a graph of one node
+    place[alone] = np.arange(next_leaf, next_leaf + len(alone))
+    final = np.concatenate([np.arange(unplaced), place])  # key → place: a place stays, unplaced + s → place[s]
+    kernels = [group.compile(first, n, [final[b] for b in blocks] if has_leaf else blocks)
+               for group, first, n, blocks, has_leaf in staged]
     return Plan(n_leaves, kernels, int(place[program.root]), start), place
 
 
@@ -632,6 +670,7 @@ class Tape:
         self.leaves = self.program.leaves
         self.n_nodes = len(self.program.nodes)
         self._slot = dict(zip(folded.nodes, place.tolist()))
+        self._in_place_order = [self.leaves[k] for k in np.argsort(place[:len(self.leaves)]).tolist()]
         self._values = np.empty(self.plan.size)
         self._values[place] = [v.data for v in folded.nodes]
 
@@ -660,7 +699,7 @@ class Tape:
     def forward(self) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value."""
         vals = self._values
-        vals[:len(self.leaves)] = list(map(_data, self.leaves))
+        vals[:len(self.leaves)] = list(map(_data, self._in_place_order))
         try:
             with np.errstate(all="ignore"):
                 self.plan.forward(vals)
@@ -683,13 +722,14 @@ class Tape:
             fast = bool(np.isfinite(grads).all())
         except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
             fast = False
-        found = grads[:n].tolist() if fast else self._backward_eagerly()
-        totals = list(map(operator.add, map(_grad, self.leaves), found))
+        found = grads[:n].tolist() if fast else self._backward_eagerly()  # the leaves in the order of their places
+        leaves = self._in_place_order
+        totals = list(map(operator.add, map(_grad, leaves), found))
         if not math.isfinite(sum(totals)):  # a non-finite total makes the sum so (an overflowing sum: look closer)
-            for leaf, total in zip(self.leaves, totals):
+            for leaf, total in zip(leaves, totals):
                 if not math.isfinite(total):
                     raise DomainError(f"backward: the gradient of {leaf!r} would become {total} (overflow)")
-        for leaf, total in zip(self.leaves, totals):
+        for leaf, total in zip(leaves, totals):
             leaf.grad = total
 
     def _forward_eagerly(self) -> None:
@@ -703,15 +743,14 @@ class Tape:
 
     def _backward_eagerly(self) -> list[float]:
         """The error path of backward: the engine's walk over the program rebuilt at the last forward's values gives
-        eager's leaf gradients, or raises eager's error."""
-        n = len(self.leaves)
-        nodes = replay_eagerly(self.program, self._values[:n].tolist())
-        position = {leaf: k for k, leaf in enumerate(nodes[:n])}
-        found = [0.0] * n
+        eager's leaf gradients (in the order of the leaves' places), or raises eager's error."""
+        places = [self._slot[leaf] for leaf in self.leaves]
+        nodes = replay_eagerly(self.program, self._values[places].tolist())
+        place_of = dict(zip(nodes, places))
+        found = [0.0] * len(places)
         for node, g, _ in walk(nodes[self.program.root]):
-            k = position.get(node)
-            if k is not None:
-                found[k] = g
+            if node.is_leaf():
+                found[place_of[node]] = g
         return found
 
 
