@@ -1,7 +1,15 @@
 """render: DOT to SVG, PNG or PDF with the system `dot` when it is on PATH, else the `graphviz-pure` command.
 
-graphviz-pure (a PyPI dependency) is a dot-compatible renderer, so a machine without system Graphviz renders
-too; when neither can be run, RenderError says what to install.
+graphviz-pure (a PyPI dependency) is a dot-compatible renderer (a compiled program, run like `dot`), so a machine
+without system Graphviz renders too; when neither can be run, RenderError says what to install.
+
+The renderer runs as a child process that never outlives its caller: it is stopped after ``timeout`` seconds
+(RenderError says so and what to do), killed when rendering is interrupted (Ctrl-C, an exception), and, on
+Linux, killed by the kernel when the calling process dies, even by SIGTERM or SIGKILL (``PR_SET_PDEATHSIG``).
+
+Text for a picture goes through ``display_text`` (no control characters, surrogates or other characters an SVG
+file cannot hold; long text cut with a visible …) and ``dot_label`` / ``record_field`` (DOT's own escapes, so
+``&amp;`` or a backslash shows as typed).
 
 This module knows graphviz graphs only, never a Value: ``autograd_nn.viz.render`` and ``autograd_nn.viz.svg_text``
 draw a Value first (draw_graph sits above this module). ``Graph`` is the Digraph that shows itself as SVG.
@@ -9,10 +17,16 @@ draw a Value first (draw_graph sits above this module). ``Graph`` is the Digraph
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import math
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
 
@@ -22,11 +36,60 @@ GraphLike: TypeAlias = "graphviz.Digraph | graphviz.Graph"
 GRAPH_TYPES = (graphviz.Digraph, graphviz.Graph)
 FORMATS = ("svg", "png", "pdf")
 INSTALL_HINT = "install Graphviz (e.g. `apt-get install graphviz`) or the PyPI package graphviz-pure"
+TIMEOUT = 60.0  # seconds a renderer may take; a graph draw_graph accepts takes a few at most
+TIMEOUT_ENV = "AUTOGRAD_NN_RENDER_TIMEOUT"  # overrides TIMEOUT where no timeout= is passed (e.g. the command line)
+MAX_TEXT = 40  # characters of one name in a picture; longer text ends in …
 
 
 class RenderError(RuntimeError):
-    """No Graphviz renderer could be run, or the one that ran failed."""
+    """No Graphviz renderer could be run, the one that ran failed, or it took longer than the timeout."""
 
+
+# -- text ----------------------------------------------------------------------------------------------------
+
+# Characters a picture cannot show as they are: C0/C1 controls and DEL, lone surrogates (no UTF-8 for them) and
+# U+FFFE/U+FFFF (not allowed in XML, so an SVG holding them does not parse).
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# The same, less the ones XML allows (tab, newline, carriage return, DEL and C1): what a DOT text must not hold.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _shown(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the Control Pictures block: ESC is drawn as ␛, a newline as ␊
+    return "\u2421" if code == 0x7F else "\ufffd"  # DEL as ␡; C1 controls, surrogates, U+FFFE/U+FFFF as �
+
+
+def display_text(text: str, limit: int | None = MAX_TEXT) -> str:
+    """``text`` as a picture can show it: each control character as its visible symbol (ESC as ␛, a newline as
+    ␊), a lone surrogate or a non-character as �, and at most ``limit`` characters, the last one … when cut."""
+    text = _UNSHOWABLE.sub(lambda m: _shown(m.group()), str(text))
+    if limit is not None and len(text) > limit:
+        text = text[:max(limit - 1, 0)] + "…"
+    return text
+
+
+def dot_escape(text: str, limit: int | None = MAX_TEXT) -> str:
+    """display_text, escaped for a DOT label: a backslash and ``&`` (which Graphviz reads as the start of an
+    entity: ``&amp;`` would show as ``&``) show as typed. Quotes are escaped by the graphviz package."""
+    return display_text(text, limit).replace("\\", "\\\\").replace("&", "&amp;")
+
+
+def dot_label(text: str, limit: int | None = MAX_TEXT) -> str:
+    """A whole plain (non-record) label: dot_escape, and never read as an HTML-like label (``<b>`` stays text)."""
+    return str(graphviz.nohtml(dot_escape(text, limit)))
+
+
+def record_field(text: str, limit: int | None = MAX_TEXT) -> str:
+    """dot_escape for one field of a record label, where ``{ } | < >`` have a meaning: they show as typed."""
+    text = dot_escape(text, limit)
+    for ch in "{}|<>":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+# -- running the renderer ------------------------------------------------------------------------------------
 
 def renderer(force_pure: bool = False) -> str:
     """The renderer command: the system `dot` on PATH, else `graphviz-pure` (on PATH or beside this Python)."""
@@ -42,19 +105,106 @@ def renderer(force_pure: bool = False) -> str:
     raise RenderError(f"render: neither the `dot` command nor `graphviz-pure` was found; {INSTALL_HINT}")
 
 
-def render_source(source: str, format: str = "svg", force_pure: bool = False) -> bytes:
-    """Run the renderer on DOT text and return the picture's bytes."""
+def render_timeout(timeout: float | None = None) -> float:
+    """The seconds a renderer may run: ``timeout`` if given, else $AUTOGRAD_NN_RENDER_TIMEOUT, else TIMEOUT."""
+    where = "timeout"
+    if timeout is None:
+        raw = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not raw:
+            return TIMEOUT
+        where = f"${TIMEOUT_ENV}"
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise RenderError(f"render: {where} must be a number of seconds, got {raw!r}") from None
+    elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"render: timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not (math.isfinite(timeout) and timeout > 0):
+        message = f"render: {where} must be a positive, finite number of seconds, got {timeout!r}"
+        if where == "timeout":
+            raise ValueError(message)
+        raise RenderError(message)  # from the environment: the command line reports RenderErrors
+    return float(timeout)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    # Looked up once in the parent: the child, between fork and exec, only calls it.
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """For Popen's preexec_fn (Linux): the child gets SIGKILL when its parent dies, however it dies."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    parent, sigkill = os.getpid(), int(signal.SIGKILL)  # type: ignore[attr-defined,unused-ignore]
+
+    def setup() -> None:
+        prctl(PR_SET_PDEATHSIG, sigkill)
+        if os.getppid() != parent:  # the parent died before prctl: no one is left to read the picture
+            os._exit(1)
+
+    return setup
+
+
+def _failure(program: str, format: str, returncode: int, stderr: bytes) -> str:
+    if returncode < 0:
+        try:
+            how = f"was killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            how = f"was killed by signal {-returncode}"
+    else:
+        how = f"failed (exit {returncode})"
+    err = display_text(stderr.decode("utf-8", errors="replace").strip(), 500)
+    return f"render: {program} -T{format} {how}" + (f": {err}" if err else "")
+
+
+def render_source(source: str, format: str = "svg", force_pure: bool = False, timeout: float | None = None) -> bytes:
+    """Run the renderer on DOT text and return the picture's bytes.
+
+    Characters an SVG cannot hold (see display_text) are replaced in the DOT text first. The renderer is
+    stopped after ``timeout`` seconds (default: render_timeout()) with a RenderError saying what to do.
+    """
     if format not in FORMATS:
         raise ValueError(f"render: format must be one of {FORMATS}, got {format!r}")
-    cmd = [renderer(force_pure), f"-T{format}"]
+    if not isinstance(source, str):
+        raise TypeError(f"render: the DOT source must be a str, got {type(source).__name__}")
+    seconds = render_timeout(timeout)
+    program = renderer(force_pure)
+    name = Path(program).name
+    data = _NOT_XML.sub(lambda m: _shown(m.group()), source).encode("utf-8")
     try:
-        done = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RenderError(f"render: could not run {cmd[0]} ({exc}); {INSTALL_HINT}") from None
-    if done.returncode != 0 or not done.stdout:
-        err = done.stderr.decode("utf-8", errors="replace").strip()[:500]
-        raise RenderError(f"render: {Path(cmd[0]).name} -T{format} failed (exit {done.returncode}): {err}")
-    return done.stdout
+        proc = subprocess.Popen([program, f"-T{format}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, preexec_fn=_die_with_parent())
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RenderError(f"render: could not run {program} ({exc}); {INSTALL_HINT}") from None
+    out: bytes | None = None
+    err = b""
+    with proc:  # on leaving, the pipes are closed and the child is waited for: no zombie, no orphan
+        try:
+            out, err = proc.communicate(data, timeout=seconds)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:  # a timeout, Ctrl-C or any other exception: the child goes too
+            if proc.poll() is None:
+                proc.kill()
+    if out is None:
+        raise RenderError(
+            f"render: {name} took longer than {seconds:g} s to lay out the graph and was stopped; draw a smaller "
+            "part of it (e.g. one neuron's output), draw a network's graph with collapse='neurons', or allow "
+            f"more time (timeout=, or ${TIMEOUT_ENV}=SECONDS)")
+    if proc.returncode != 0 or not out:
+        raise RenderError(_failure(name, format, proc.returncode, err))
+    return out
 
 
 def _source(graph: GraphLike) -> str:
@@ -63,16 +213,18 @@ def _source(graph: GraphLike) -> str:
     raise TypeError(f"render: expected a graphviz graph, got {type(graph).__name__}")
 
 
-def svg_text(graph: GraphLike, force_pure: bool = False) -> str:
+def svg_text(graph: GraphLike, force_pure: bool = False, timeout: float | None = None) -> str:
     """The picture as SVG text (what a notebook displays)."""
-    return render_source(_source(graph), "svg", force_pure).decode("utf-8")
+    return render_source(_source(graph), "svg", force_pure, timeout).decode("utf-8")
 
 
-def render(graph: GraphLike, path: str | Path, format: str | None = None, force_pure: bool = False) -> Path:
+def render(graph: GraphLike, path: str | Path, format: str | None = None, force_pure: bool = False,
+           timeout: float | None = None) -> Path:
     """Write the picture of a graphviz graph to path; returns the path.
 
     The format is the path's suffix (``.svg``, ``.png``, ``.pdf``) unless given; SVG when neither says.
-    ``force_pure=True`` uses graphviz-pure even when a system `dot` exists (tests use it).
+    ``force_pure=True`` uses graphviz-pure even when a system `dot` exists (tests use it). ``timeout``: see
+    render_source.
     """
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
@@ -81,7 +233,7 @@ def render(graph: GraphLike, path: str | Path, format: str | None = None, force_
     elif suffix in FORMATS and suffix != format:
         raise ValueError(f"render: {path.name!r} ends in .{suffix} but format={format!r}; "
                          "give a matching suffix or leave format out")
-    data = render_source(_source(graph), format, force_pure)
+    data = render_source(_source(graph), format, force_pure, timeout)
     path.write_bytes(data)
     return path
 
