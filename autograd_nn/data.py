@@ -8,16 +8,30 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import Any, TypeGuard
 
 import numpy as np
 
 
-def _check(n: int, noise: float, who: str, min_n: int = 1) -> tuple[int, float]:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < min_n:
+def _is_int(x: object) -> TypeGuard[int | np.integer[Any]]:
+    return not isinstance(x, (bool, np.bool_)) and isinstance(x, (int, np.integer))
+
+
+def _check(n: int, noise: float, who: str, min_n: int = 1, seed: object = None) -> tuple[int, float]:
+    if not _is_int(n) or n < min_n:
         raise ValueError(f"{who}: n must be an integer >= {min_n}, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, Real) or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"{who}: noise must be a finite number >= 0, got {noise!r}")
+    if not (seed is None or (_is_int(seed) and seed >= 0)
+            or isinstance(seed, (np.random.Generator, np.random.SeedSequence, np.random.BitGenerator))):
+        raise ValueError(f"{who}: seed must be None or an integer >= 0 (or a numpy Generator), got {seed!r}")
     return int(n), float(noise)
+
+
+def _count(k: object, what: str, who: str, low: int) -> int:
+    if not _is_int(k) or k < low:
+        raise ValueError(f"{who}: {what} must be an integer >= {low}, got {k!r}")
+    return int(k)
 
 
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +41,7 @@ def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
 
 def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles: label 0 the upper moon, label 1 the lower one shifted right."""
-    n, noise = _check(n, noise, "moons", 2)
+    n, noise = _check(n, noise, "moons", 2, seed)
     rng = np.random.default_rng(seed)
     n0 = n // 2
     n1 = n - n0
@@ -41,8 +55,8 @@ def moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[np.nd
 def circles(n: int = 100, noise: float = 0.05, seed: int | None = 0, factor: float = 0.5
             ) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: label 0 the outer (radius 1), label 1 the inner (radius `factor`)."""
-    n, noise = _check(n, noise, "circles", 2)
-    if not 0 < factor < 1:
+    n, noise = _check(n, noise, "circles", 2, seed)
+    if isinstance(factor, bool) or not isinstance(factor, Real) or not 0 < factor < 1:
         raise ValueError(f"circles: factor must lie in (0, 1), got {factor!r}")
     rng = np.random.default_rng(seed)
     n0 = n // 2
@@ -57,7 +71,7 @@ def circles(n: int = 100, noise: float = 0.05, seed: int | None = 0, factor: flo
 
 def xor(n: int = 100, noise: float = 0.0, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Points uniform in [-1, 1]²; label 1 where x₁·x₂ < 0 (the XOR of the two signs), else 0."""
-    n, noise = _check(n, noise, "xor")
+    n, noise = _check(n, noise, "xor", 1, seed)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, (n, 2))
     y = (X[:, 0] * X[:, 1] < 0).astype(int)  # labels from the clean points; noise only moves them
@@ -68,9 +82,8 @@ def xor(n: int = 100, noise: float = 0.0, seed: int | None = 0) -> tuple[np.ndar
 def spiral(n: int = 100, noise: float = 0.1, seed: int | None = 0, classes: int = 2
            ) -> tuple[np.ndarray, np.ndarray]:
     """`classes` interleaved spiral arms of about n/classes points each; label = arm index."""
-    n, noise = _check(n, noise, "spiral", 1)
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"spiral: classes must be an integer >= 2, got {classes!r}")
+    n, noise = _check(n, noise, "spiral", 1, seed)
+    classes = _count(classes, "classes", "spiral", 2)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % classes
     r = np.concatenate([np.linspace(0.05, 1.0, int((y == k).sum())) for k in range(classes)])
@@ -83,9 +96,8 @@ def spiral(n: int = 100, noise: float = 0.1, seed: int | None = 0, classes: int 
 def blobs(n: int = 100, noise: float = 0.5, seed: int | None = 0, centers: int = 3
           ) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian blobs (standard deviation `noise`) around `centers` points evenly spaced on a circle of radius 2."""
-    n, noise = _check(n, noise, "blobs")
-    if isinstance(centers, bool) or not isinstance(centers, int) or centers < 1:
-        raise ValueError(f"blobs: centers must be an integer >= 1, got {centers!r}")
+    n, noise = _check(n, noise, "blobs", 1, seed)
+    centers = _count(centers, "centers", "blobs", 1)
     rng = np.random.default_rng(seed)
     y = np.arange(n) % centers
     angles = 2 * math.pi * np.arange(centers) / centers

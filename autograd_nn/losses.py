@@ -6,9 +6,14 @@ uses softplus, softmax/softmax_cross_entropy subtract the largest logit (log-sum
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import operator
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from numbers import Real
 from typing import Any
+
+import numpy as np
 
 from .engine import Value
 from .engine.ops import LOG, RELU, SOFTPLUS, exp, log
@@ -16,16 +21,34 @@ from .engine.ops import LOG, RELU, SOFTPLUS, exp, log
 Scalar = Any  # float | Value
 
 
+def _short(x: Any) -> str:
+    if type(x) is int and x.bit_length() > 200:
+        return f"an integer of about {int(x.bit_length() * 0.30103) + 1} digits"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _as_list(x: Any, what: str) -> list[Any]:
     if isinstance(x, (Value, Real)) and not isinstance(x, bool):
-        return [x]
-    try:
-        items = list(x)
-    except TypeError:
-        raise TypeError(f"{what}: expected a number, a Value or a list of them, got {type(x).__name__}") from None
+        items = [x]
+    elif isinstance(x, (str, bytes, Mapping, AbstractSet)):  # iterable, but not an ordered list of numbers
+        raise TypeError(f"{what}: expected a number, a Value or a list of them, got {type(x).__name__} {_short(x)}")
+    else:
+        try:
+            items = list(x)
+        except TypeError:
+            raise TypeError(f"{what}: expected a number, a Value or a list of them, got {type(x).__name__}") from None
     for i, v in enumerate(items):
-        if type(v) is not Value and (not isinstance(v, Real) or isinstance(v, bool)):
-            raise TypeError(f"{what}: element {i} = {v!r} is not a number or Value")
+        if type(v) is Value:
+            continue
+        if not isinstance(v, Real) or isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{what}: element {i} = {_short(v)} is not a number or Value")
+        try:
+            finite = math.isfinite(v)
+        except OverflowError:  # an int beyond the largest float
+            raise ValueError(f"{what}: element {i} = {_short(v)} is too large for a float") from None
+        if not finite:
+            raise ValueError(f"{what}: element {i} = {_short(v)} is not a finite number")
     return items
 
 
@@ -119,12 +142,12 @@ def log_sum_exp(logits: Any) -> Scalar:
 def softmax_cross_entropy(logits: Any, target: int) -> Scalar:
     """−log softmax(z)[k] = log Σ e^zⱼ − z_k for the class index k; gradient softmax(z) − onehot(k)."""
     z = _check_logits(logits, "softmax_cross_entropy")
-    if isinstance(target, bool) or not isinstance(target, (int,)) and not (
+    if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int,)) and not (
             hasattr(target, "__index__") and not isinstance(target, float)):
-        raise TypeError(f"softmax_cross_entropy: target must be an integer class index, got {target!r}")
-    k = int(target)
+        raise TypeError(f"softmax_cross_entropy: target must be an integer class index, got {_short(target)}")
+    k = operator.index(target)
     if not 0 <= k < len(z):
-        raise ValueError(f"softmax_cross_entropy: class index {k} out of range for {len(z)} logits")
+        raise ValueError(f"softmax_cross_entropy: class index {_short(k)} out of range for {len(z)} logits")
     return log_sum_exp(z) - z[k]
 
 
@@ -139,7 +162,9 @@ def hinge(score: Any, target: Any) -> Scalar:
 
 def mean_loss(losses: Sequence[Any]) -> Scalar:
     """(1/n) Σ losses: the batch average whose gradient is the mean of the per-sample gradients."""
-    items = list(losses)
+    if isinstance(losses, (Value, Real, str, bytes)):
+        raise TypeError(f"mean_loss: expected a list of losses, got {type(losses).__name__} {_short(losses)}")
+    items = _as_list(losses, "mean_loss")
     if not items:
         raise ValueError("mean_loss: no losses to average")
     return _total(items) * (1.0 / len(items))

@@ -65,3 +65,24 @@ def test_to_pm1():
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         data.moons(**kwargs)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: data.moons(10, seed="a"), r"moons: seed must be None or an integer >= 0 .*got 'a'"),
+    (lambda: data.circles(10, seed=-1), r"circles: seed must be None or an integer >= 0 .*got -1"),
+    (lambda: data.xor(10, seed=1.5), "xor: seed must be None or an integer >= 0"),
+    (lambda: data.circles(10, factor="0.5"), r"circles: factor must lie in \(0, 1\), got '0.5'"),
+    (lambda: data.spiral(10, classes=2.0), "spiral: classes must be an integer >= 2, got 2.0"),
+    (lambda: data.blobs(10, centers=True), "blobs: centers must be an integer >= 1, got True"),
+])
+def test_bad_seeds_and_sizes_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_numpy_integers_and_generators_are_accepted():
+    X, y = data.spiral(12, classes=np.int64(3), seed=np.int64(4))
+    assert np.bincount(y).tolist() == [4, 4, 4]
+    X1, _ = data.moons(10, seed=np.random.default_rng(3))
+    X2, _ = data.moons(10, seed=3)
+    np.testing.assert_array_equal(X1, X2)

@@ -92,9 +92,34 @@ def test_gradcheck_every_loss(f, args):
     (lambda: losses.hinge(0.5, 0), ValueError, "-1 or \\+1"),
     (lambda: losses.softmax_cross_entropy([1.0, 2.0], 2), ValueError, "out of range"),
     (lambda: losses.softmax_cross_entropy([1.0, 2.0], 1.0), TypeError, "integer class index"),
-    (lambda: losses.squared_error("ab", [1.0, 2.0]), TypeError, "not a number"),
+    (lambda: losses.squared_error("ab", [1.0, 2.0]), TypeError, "a Value or a list of them, got str 'ab'"),
     (lambda: losses.mean_loss([]), ValueError, "no losses"),
 ])
 def test_clear_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    # a NaN or infinite plain number: named where it is, not "exp(nan) ... overflow" from inside the graph
+    (lambda: losses.softmax([math.nan, 1.0]), ValueError, "softmax: element 0 = nan is not a finite number"),
+    (lambda: losses.log_sum_exp([1.0, math.inf]), ValueError, "log_sum_exp: element 1 = inf is not a finite"),
+    (lambda: losses.mse([Value(1.0)], [math.nan]), ValueError, "mse target: element 0 = nan is not a finite"),
+    # an int beyond any float: was Python's OverflowError
+    (lambda: losses.log_sum_exp([10 ** 400, 1.0]), ValueError,
+     "element 0 = an integer of about 401 digits is too large for a float"),
+    (lambda: losses.softmax_cross_entropy([1.0, 2.0], 10 ** 400), ValueError,
+     "class index an integer of about 401 digits out of range for 2 logits"),
+    # iterables that are not lists of numbers: a dict's keys were taken as logits
+    (lambda: losses.softmax({1.0: 2.0}), TypeError, "softmax: expected a number, a Value or a list of them, got dict"),
+    (lambda: losses.mse({1.0, 2.0}, [1.0, 2.0]), TypeError, "got set"),
+    (lambda: losses.hinge(Value(1.0), np.True_), TypeError, "not a number or Value|got bool"),
+    (lambda: losses.mse([Value(1.0)], [np.complex128(1)]), TypeError, "element 0 = .*1\\+0j.* is not a number"),
+    # mean_loss of things that are not losses: was "can't multiply sequence by non-int"
+    (lambda: losses.mean_loss(["a", "b"]), TypeError, "mean_loss: element 0 = 'a' is not a number or Value"),
+    (lambda: losses.mean_loss(None), TypeError, "mean_loss: expected a number, a Value or a list of them, got NoneT"),
+    (lambda: losses.mean_loss(Value(1.0)), TypeError, "mean_loss: expected a list of losses, got Value"),
+])
+def test_bad_operands_are_named(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
