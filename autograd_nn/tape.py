@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -53,7 +52,6 @@ from .engine.value import Value
 from .train import batch_loss
 
 _data = attrgetter("data")
-_grad = attrgetter("grad")
 
 
 def _name(start: int, stop: int) -> str:
@@ -724,7 +722,7 @@ class Tape:
             fast = False
         found = grads[:n].tolist() if fast else self._backward_eagerly()  # the leaves in the order of their places
         leaves = self._in_place_order
-        totals = list(map(operator.add, map(_grad, leaves), found))
+        totals = [leaf.grad + g for leaf, g in zip(leaves, found)]
         if not math.isfinite(sum(totals)):  # a non-finite total makes the sum so (an overflowing sum: look closer)
             for leaf, total in zip(leaves, totals):
                 if not math.isfinite(total):
