@@ -14,11 +14,13 @@ and ``backward()`` replay it vectorized. The compiler is a list of passes, each 
 5. :func:`rewrite_layers` — a group of weighted sums shaped like a layer over a batch (node (sample, unit) with
    weights and bias per unit and activations per sample) becomes a :class:`LayerGroup`: one ``A @ W + b`` forward
    and two matrix products backward. This is the one documented exception to "the same floats as eager": the
-   matrix product adds a weighted sum's terms in its own order, so such z may differ from eager's in the last bits.
-6. :func:`lay_out` — every node gets a slot in one value array and one gradient array: the leaves first, then each
-   group's outputs side by side, in the order of their operands, so that most reads and writes are slices (views)
-   instead of gathers. The result is the executable :class:`Plan`, a list of kernels (:class:`Elementwise`,
-   :class:`Sums`, :class:`WeightedSums`, :class:`MatmulLayer`); ``print(tape)`` shows it, one line per group.
+   matrix product adds a weighted sum's terms in its own order, so such z may differ from eager's in the last bits
+   (and near the overflow limit, one order may overflow where the other does not).
+6. :func:`lay_out` — every node gets a place in one value array and one gradient array: each group's outputs side
+   by side, in the order of their operands, and the leaves in the order the kernels read them (a layer's W and b
+   row by row), so that most reads and writes are slices (views) instead of gathers. The result is the executable
+   :class:`Plan`, a list of kernels (:class:`Elementwise`, :class:`Sums`, :class:`WeightedSums`,
+   :class:`MatmulLayer`); ``print(tape)`` shows it, one line per group.
 7. execution — :meth:`Plan.forward` and :meth:`Plan.backward` run the kernels. The fast path looks for non-finite
    numbers once per pass. When it finds one (0·inf, an overflow, an op outside its domain), there is one error path:
    :func:`replay_eagerly` rebuilds the recorded program on fresh Values and the engine's own
@@ -27,7 +29,8 @@ and ``backward()`` replay it vectorized. The compiler is a list of passes, each 
    error); the tape then uses those. There is no second copy of any chain-rule rule here.
 
 A graph that is deep and narrow (a chain: one node per level) gains nothing from numpy and replays slower than
-``backward()``; the tape is for wide graphs such as a network over a batch.
+``backward()``; the tape is for wide graphs such as a network over a batch. Element-wise ops run numpy's functions
+(``np.exp``, ``np.tanh``, … from the op table's ``vector``), which may differ from ``math``'s in the last bit.
 
 Limitation: a tape replays the *structure* it recorded. Python control flow that depends on data (an ``if`` on a
 Value, a loop whose length depends on data; relu's branch is fine: it is an op) stays frozen as it was when
@@ -57,6 +60,10 @@ _data = attrgetter("data")
 def _name(start: int, stop: int) -> str:
     """Slots start…stop-1 as text: ``s7`` for one, ``s7:23`` (Python's half-open slice) for a run."""
     return f"s{start}" if stop - start == 1 else f"s{start}:{stop}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _listing(items: Sequence[Any], what: str, head: int = 30, tail: int = 8) -> list[str]:
@@ -104,7 +111,7 @@ class Program:
     def __str__(self) -> str:
         n = len(self.leaves)
         names = " ".join(f"s{i}" for i in range(n)) if n <= 8 else f"s0 s1 s2 … s{n - 1}"
-        lines = [f"{{ lambda {names} ; ({n} leaves)", *_listing(self.equations, "equations")]
+        lines = [f"{{ lambda {names} ; ({_count(n, 'leaf', 'leaves')})", *_listing(self.equations, "equations")]
         lines.append(f"  in s{self.root} }}")
         return "\n".join(lines)
 
@@ -310,7 +317,7 @@ def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
 
 def _as_layer(group: Group) -> LayerGroup | None:
     """The group as a :class:`LayerGroup`, if it is one (see there); else None."""
-    if group.op is not WEIGHTED_SUM or len(group.equations) < 2:
+    if group.op is not WEIGHTED_SUM or len(group.equations) < 2 or len(group.equations[0].args) < 3:
         return None
     args = np.array([eq.args for eq in group.equations]).T  # (2n + 1, nodes)
     n = len(args) // 2
@@ -416,8 +423,7 @@ class Kernel:
         raise NotImplementedError
 
     def note(self) -> str:
-        n = self.stop - self.start
-        return f"{n} node" if n == 1 else f"{n} nodes"
+        return _count(self.stop - self.start, "node", "nodes")
 
     def __str__(self) -> str:
         line = f"{_name(self.start, self.stop)} = {self.operands()}"
@@ -578,8 +584,8 @@ class Plan:
         return f"<Plan: {self.n_leaves} leaves, {self.size} slots, {len(self.kernels)} groups>"
 
     def __str__(self) -> str:
-        header = f"{{ lambda {_name(0, self.n_leaves)} ; ({self.n_leaves} leaves, {self.size} slots, " \
-                 f"{len(self.kernels)} groups)"
+        header = f"{{ lambda {_name(0, self.n_leaves)} ; ({_count(self.n_leaves, 'leaf', 'leaves')}, " \
+                 f"{_count(self.size, 'slot', 'slots')}, {_count(len(self.kernels), 'group', 'groups')})"
         return "\n".join([header, *_listing(self.kernels, "groups"), f"  in s{self.root} }}"])
 
 
