@@ -1,7 +1,14 @@
 """Safe parsing of the command line's expressions, e.g. ``"tanh(w1*x1 + w2*x2 + b)"``.
 
-The text is parsed by Python's ``ast`` and walked node by node: numbers, variable names, ``+ - * / **``,
-unary minus and calls of the engine's built-in ops are allowed, and nothing else. It is never ``eval``-ed.
+The text is read by a small parser of its own (Python's operator rules, never ``eval``): numbers, variable names,
+``+ - * / **``, unary minus and plus, parentheses and calls of the engine's built-in ops, and nothing else.
+
+The parser and the evaluator use explicit stacks, not recursion, so a sum of 50,000 terms or 10,000 nested
+parentheses is no RecursionError (Python's own ``ast.parse`` gives up on a few thousand); the only limit is
+:data:`MAX_LENGTH` characters. The expression becomes a postfix program (numbers and names pushed, each operation
+applied to the values on top of the stack), evaluated through the engine's checked ops, on Values and on plain
+numbers alike: ``1/0``, ``0**-1``, ``(-8)**0.5`` and ``9**9**9`` are DomainErrors naming the op, never Python's
+ZeroDivisionError, complex numbers or OverflowError.
 
 The functions come from the op table: every op that is a public function can be called by its op name, with
 as many arguments as it takes, e.g. ``abs(x)``, ``softplus(x)``, ``maximum(x, y)``, ``lt(x, y)``.
@@ -9,149 +16,462 @@ as many arguments as it takes, e.g. ``abs(x)``, ``softplus(x)``, ``maximum(x, y)
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Mapping
+import keyword
+import math
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..engine import BUILTIN_OPS, Op, Value
+from ..engine import BUILTIN_OPS, DomainError, Op, Value
+from ..engine.ops import ADD, ATOM, DIV, MUL, NEG, POW, SUB, power_op
+from .args import NUMBER
 
 # The functions an expression may call: every built-in op that is a public function, by its op name (the name
 # formulas are written with, so a printed formula reads back).
 FUNCTIONS: dict[str, Op] = {op.name: op for op in BUILTIN_OPS.values() if op.function}
 
-_BINARY = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
-    ast.Pow: lambda a, b: a ** b,
-}
+MAX_LENGTH = 100_000  # characters: a sum of 50,000 terms (x+x+…) fits; parsing is linear, so is the graph
+MAX_LABEL = 24  # longer sub-expressions stay unlabelled: a picture's record would get too wide
+ECHO = 60  # at most this many characters of the user's text are repeated in a message
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}  # Python's; unary minus and plus bind at 3
+_UNARY = 3
+_BINARY_OPS: dict[str, Op] = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "**": POW}
+_UNSUPPORTED = {"//", "%", "@", "<<", ">>", "&", "|", "^", "~", "<", ">", "<=", ">=", "==", "!=", "and", "or",
+                "not", "in", "is"}
+
+# One token at a time: the groups say what it is. Numbers are ASCII decimals (2, 0.5, .5, 1e-3); a number run
+# on into letters, digits, '_' or '.' (2x, 1_000, 0x10, 1j, 1.2.3) is refused whole. Names are Python identifiers.
+_TOKEN = re.compile(r"""
+    (?P<space>[ \t\r\n\f\v]+)
+  | (?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)(?P<runon>[\w.]*)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<op>\*\*=?|//=?|<<=?|>>=?|[-+*/%@&|^]=|<=|>=|==|!=|->|:=|\.\.\.|[-+*/(),%@&|^~<>=.\[\]{}:;!])
+  | (?P<quote>[rRbBuUfF]{0,2}['"])
+""", re.VERBOSE)
 
 
 class ExpressionError(ValueError):
     """The expression text cannot be used; the message points at the problem."""
 
 
+def shown(text: str, column: int | None = None, limit: int = ECHO) -> str:
+    """The user's text for a one-line message: its repr, or for a long text about ``limit`` characters of it
+    around ``column`` (1-based; the start if None), cut with '…', and its length: '…x+x+)+x…' (10,001 characters).
+    """
+    if len(text) <= limit:
+        return repr(text)
+    start = 0 if column is None else max(0, min(column - 1 - limit // 2, len(text) - limit))
+    piece = ("…" if start > 0 else "") + text[start:start + limit] + ("…" if start + limit < len(text) else "")
+    return f"{piece!r} ({len(text):,} characters)"
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One instruction of the postfix program: push a number or a variable, or apply an operation to the
+    ``count`` values on top of the stack. ``column`` (1-based) is where it stands in the text, for messages."""
+
+    kind: str  # "number", "name", "neg", "pos", "binary" (symbol in ``what``) or "call" (function name)
+    what: str  # the number's text, the variable's name, the operator's symbol or the function's name
+    column: int
+    count: int = 0
+    number: float = 0.0
+
+
 @dataclass(frozen=True)
 class Expression:
-    """A parsed expression: its text, its syntax tree and the variable names it uses, in order of appearance."""
+    """A parsed expression: its text, its postfix program and the variable names it uses, in order of appearance."""
 
     text: str
-    tree: ast.Expression
+    steps: tuple[_Step, ...]
     variables: tuple[str, ...]
+
+    @property
+    def operations(self) -> int:
+        """How many operations it applies (+, *, calls, unary minus, …): about the size of the graph it builds."""
+        return sum(1 for s in self.steps if s.kind not in ("number", "name", "pos"))
+
+    @property
+    def depth(self) -> int:
+        """How deeply its operations nest: 1 for a number or a name, 1 + the deepest operand's for an operation
+        (a chain x + x + … + x of n terms is n deep, a balanced sum of n terms about log₂ n)."""
+        depths: list[int] = []
+        for step in self.steps:
+            if step.kind in ("number", "name"):
+                depths.append(1)
+            elif step.kind != "pos":
+                deepest = max(depths[len(depths) - step.count:])
+                del depths[len(depths) - step.count:]
+                depths.append(deepest + 1)
+        return depths[-1]
+
+    def where(self, column: int) -> str:
+        """' (at column 5 of 'x + foo(y)')': where a problem stands, for a one-line message."""
+        return f" (at column {column:,} of {shown(self.text, column)})"
 
     def build(self, values: Mapping[str, Value], label_nodes: bool = False) -> Value:
         """Evaluate the expression on Values (one per variable), recording the computation graph.
 
+        Numbers and sub-expressions of numbers only are evaluated with the same checked ops, on floats. A
+        DomainError names the op and its operands and says where in the expression it stands.
         ``label_nodes`` labels each intermediate Value with its sub-expression (e.g. "(w * x)"), when short,
         so pictures and derivations name the nodes the way the user wrote them.
         """
         missing = [name for name in self.variables if name not in values]
         if missing:
-            raise ExpressionError(f"no value given for {', '.join(missing)}: add "
-                                  + " ".join(f"{name}=NUMBER" for name in missing))
-        result = _evaluate(self.tree.body, values, label_nodes)
+            more = f" … ({len(missing):,} in all)" if len(missing) > 10 else ""
+            raise ExpressionError(f"no value given for {', '.join(missing[:10])}{more}: add "
+                                  + " ".join(f"{name}=NUMBER" for name in missing[:10]) + more)
+        stack: list[Value | float] = []
+        texts: list[tuple[str, int] | None] = []  # each stack entry's text and precedence (None: too long)
+        for step in self.steps:
+            kind = step.kind
+            if kind == "number":
+                stack.append(step.number)
+                texts.append((step.what, ATOM))
+                continue
+            if kind == "name":
+                stack.append(values[step.what])
+                texts.append((step.what, ATOM))
+                continue
+            if kind == "pos":  # +x is x itself; only its text changes
+                operand = texts[-1]
+                texts[-1] = None if operand is None else (f"+{_wrapped(operand, operand[1] < _UNARY)}", _UNARY)
+                continue
+            n = step.count
+            args = stack[len(stack) - n:]
+            del stack[len(stack) - n:]
+            operands = texts[len(texts) - n:]
+            del texts[len(texts) - n:]
+            try:
+                result = _apply(step, args)
+            except DomainError as exc:
+                raise DomainError(f"{exc}{self.where(step.column)}") from None
+            text = _formula(step, operands) if label_nodes else None
+            if label_nodes and isinstance(result, Value) and result.op is not None and not result.label \
+                    and text is not None:
+                label = f"({text[0]})" if kind in ("binary", "neg") else text[0]  # so ∂f/∂(w * x) is not misread
+                if len(label) <= MAX_LABEL:
+                    result.label = label
+            stack.append(result)
+            texts.append(text)
+        result = stack[-1]
         if not isinstance(result, Value):
-            raise ExpressionError(f"{self.text!r} uses no variable: there is nothing to differentiate")
+            raise ExpressionError(f"{shown(self.text)} uses no variable: there is nothing to differentiate")
         return result
+
+
+def _wrapped(operand: tuple[str, int], wrap: bool) -> str:
+    return f"({operand[0]})" if wrap else operand[0]
+
+
+def _apply(step: _Step, args: list[Value | float]) -> Value | float:
+    """Apply a step's op to its operands (Values or floats) through the op table's checks."""
+    op: Op
+    if step.kind == "call":
+        op = FUNCTIONS[step.what]
+    elif step.kind == "neg":
+        op = NEG
+    elif step.what == "**" and type(args[1]) is not Value:
+        # A number as exponent: the op x ↦ x**k (as Value.__pow__ chooses), for a number base too, so that
+        # (-8)**0.5 and 0**-1 are refused by that op's domain and 9**9**9 by its overflow check.
+        op, args = power_op(args[1]), args[:1]
+    else:
+        op = _BINARY_OPS[step.what]
+    result: Value | float = op(*args)
+    return result
+
+
+def _formula(step: _Step, operands: list[tuple[str, int] | None]) -> tuple[str, int] | None:
+    """The text of a step's sub-expression, as the op table writes it (None when it would be too long)."""
+    if any(o is None for o in operands) or sum(len(o[0]) for o in operands if o is not None) > MAX_LABEL:
+        return None
+    known = [o for o in operands if o is not None]
+    if step.kind == "call":
+        return FUNCTIONS[step.what].formula(known)
+    if step.kind == "neg":
+        return NEG.formula(known)
+    return _BINARY_OPS[step.what].formula(known)
+
+
+def _arity_error(name: str, got: int) -> str:
+    arity = FUNCTIONS[name].arity  # None: any number of arguments, at least one
+    if arity is not None and got == arity or arity is None and got >= 1:
+        return ""
+    wanted = f"exactly {arity} argument" if arity is not None else "at least 1 argument"
+    plural = "s" if arity is not None and arity != 1 else ""
+    return f"{name}() takes {wanted}{plural}, got {got}"
+
+
+class _Parser:
+    """Python's operator rules by the shunting-yard method: one pass over the tokens, two explicit stacks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.steps: list[_Step] = []
+        self.variables: dict[str, None] = {}  # an ordered set
+        # Pending operators, innermost last: ("binary", symbol, column), ("neg" or "pos", sign, column),
+        # ("(", "(", column), or ("call", name, column) with that call's count of finished arguments in arguments.
+        self.pending: list[tuple[str, str, int]] = []
+        self.arguments: list[int] = []
+        self.call_paren = False  # the next token is the '(' of a call just seen
+
+    def error(self, message: str, column: int) -> ExpressionError:
+        return ExpressionError(f"{message} (at column {column:,} of {shown(self.text, column)})")
+
+    def syntax_error(self, message: str, column: int) -> ExpressionError:
+        return ExpressionError(f"syntax error at column {column:,} of {shown(self.text, column)}: {message}")
+
+    def tokens(self) -> Iterator[tuple[str, str, int]]:
+        """(kind, text, column) of each token in turn: "number", "name" or "op"; anything else is refused here
+        (when the parser reaches it, so that the first problem from the left is the one reported)."""
+        text, i = self.text, 0
+        match = _TOKEN.match
+        while i < len(text):
+            m = match(text, i)
+            column = i + 1
+            if m is None:
+                char = text[i]
+                hint = ": numbers are written with the ASCII digits 0-9" if char.isnumeric() else ""
+                raise self.error(f"not allowed in an expression: the character {char!r} (U+{ord(char):04X}){hint}",
+                                 column)
+            kind = m.lastgroup if m.lastgroup != "runon" else "number"
+            token = m.group(0)
+            if kind == "number" and m.group("runon"):
+                raise self.error(f"invalid number {shown(token, limit=30)}: write numbers with the ASCII digits "
+                                 "0-9, an optional decimal point and exponent (2, 0.5, 1e-3), and a product with "
+                                 "* (2*x)", column)
+            if kind == "quote":
+                raise self.error("only numbers may appear as constants, not text in quotes", column)
+            if kind == "name":
+                token = unicodedata.normalize("NFKC", token)  # as Python reads identifiers: ｘ is x
+                if not token.isidentifier():
+                    raise self.error(f"not allowed in an expression: {shown(m.group(0), limit=30)}", column)
+            if kind != "space":
+                yield str(kind), token, column
+            i = m.end()
+
+    def parse(self) -> Expression:
+        tokens = self.tokens()
+        current = next(tokens, None)
+        if current is None:
+            raise ExpressionError('the expression is empty: give one such as "tanh(w*x + b)"')
+        expect_operand = True
+        previous = ""
+        while current is not None:
+            kind, token, column = current
+            upcoming = next(tokens, None)  # one token of look-ahead: is a name called? what follows a '.'?
+            following = upcoming[1] if upcoming is not None else ""
+            if expect_operand:
+                expect_operand = self.operand(kind, token, column, following, previous)
+            else:
+                expect_operand = self.operator(kind, token, column, following, previous)
+            previous, last, current = token, current, upcoming
+        if expect_operand:
+            _, last_token, column = last
+            if last_token in ("(", ","):
+                raise self.syntax_error("'(' was never closed", self.innermost_paren())
+            raise self.syntax_error(f"{last_token!r} has no right operand: the expression ends after it", column)
+        self.unwind()
+        if self.pending:
+            raise self.syntax_error("'(' was never closed", self.pending[-1][2])
+        return Expression(self.text, tuple(self.steps), tuple(self.variables))
+
+    def innermost_paren(self) -> int:
+        return next(column for kind, _, column in reversed(self.pending) if kind in ("(", "call"))
+
+    def operand(self, kind: str, token: str, column: int, following: str, previous: str) -> bool:
+        """A token where a number, a name, '(' or a sign must stand; returns whether an operand must still come."""
+        if kind == "number":
+            number = float(token)
+            if not math.isfinite(number):
+                raise self.error(f"the number {shown(token, limit=30)} is too large for a float "
+                                 "(at most about 1.8e308)", column)
+            self.steps.append(_Step("number", token, column, number=number))
+            return False
+        if kind == "name":
+            if following == "(":
+                if token not in FUNCTIONS:
+                    raise self.error(f"unknown function {shown(token, limit=30)}; known: "
+                                     f"{', '.join(sorted(FUNCTIONS))}", column)
+                self.pending.append(("call", token, column))
+                self.arguments.append(0)
+                self.call_paren = True
+                return True
+            self.name(token, column)
+            return False
+        if token == "(":
+            if self.call_paren:
+                self.call_paren = False
+            else:
+                self.pending.append(("(", "(", column))
+            return True
+        if token in ("-", "+"):
+            self.pending.append(("neg" if token == "-" else "pos", token, column))
+            return True
+        in_call = bool(self.pending) and self.pending[-1][0] == "call" and previous in ("(", ",")
+        if token == ")" and in_call:
+            return self.close(column, finished=False)  # f() has no argument; f(x,) ends with a comma, as Python allows
+        if token in ("*", "**") and in_call:
+            raise self.error(f"not allowed in an expression: argument unpacking {token}{following}", column)
+        return self.misplaced(kind, token, column, following)
+
+    def name(self, token: str, column: int) -> None:
+        if token in FUNCTIONS:
+            raise self.error(f"{token} is a function: call it as {token}(...)", column)
+        if token in ("True", "False", "None"):
+            raise self.error(f"only numbers may appear as constants, not {token}", column)
+        if token in _UNSUPPORTED:
+            raise self.error("operator not supported (use + - * / **)", column)
+        if keyword.iskeyword(token):
+            raise self.error(f"not allowed in an expression: {token!r}", column)
+        self.variables.setdefault(token)
+        self.steps.append(_Step("name", token, column))
+
+    def operator(self, kind: str, token: str, column: int, following: str, previous: str) -> bool:
+        """A token after an operand: a binary operator, ')' or ','; returns whether an operand must follow."""
+        if token in _PRECEDENCE:
+            self.unwind(_PRECEDENCE[token], right_grouping=token == "**")
+            self.pending.append(("binary", token, column))
+            return True
+        if token == ")":
+            return self.close(column, finished=True)
+        if token == ",":
+            self.unwind()
+            if not self.pending or self.pending[-1][0] != "call":
+                raise self.error("not allowed in an expression: ',' outside a function call's arguments "
+                                 "(a tuple is not a number)", column)
+            self.arguments[-1] += 1
+            return True
+        if token == "=" and self.pending and self.pending[-1][0] == "call" and previous.isidentifier():
+            raise self.error(f"{self.pending[-1][1]}() takes no keyword arguments", column)
+        if token == ".":
+            raise self.error(f"not allowed in an expression: attribute access .{following}", column)
+        if token == "(":
+            raise self.syntax_error(f"'(' right after {shown(previous, limit=30)}: only functions can be called "
+                                    "(write a product with *: 2*(x + 1))", column)
+        if kind == "name" and keyword.iskeyword(token) and token not in _UNSUPPORTED:
+            raise self.error(f"not allowed in an expression: {token!r}", column)
+        if kind in ("number", "name") and token not in _UNSUPPORTED:
+            raise self.syntax_error(f"missing operator before {shown(token, limit=30)} (write a product with *: "
+                                    "2*x)", column)
+        return self.misplaced(kind, token, column, following)
+
+    def misplaced(self, kind: str, token: str, column: int, following: str) -> bool:
+        """A token that is wrong where it stands (or anywhere): raise the error that says so."""
+        if token in _UNSUPPORTED:
+            raise self.error("operator not supported (use + - * / **)", column)
+        if token == "=":
+            raise self.error("not allowed in an expression: '=' (give values as NAME=VALUE after the expression)",
+                             column)
+        if kind == "op" and token not in ("+", "-", "*", "/", "**", "(", ")", ","):
+            raise self.error(f"not allowed in an expression: {token!r}", column)
+        if token == ")":
+            raise self.syntax_error("')' without an operand before it", column)
+        raise self.syntax_error(f"{token!r} without an operand before it", column)
+
+    def unwind(self, precedence: int = 0, right_grouping: bool = False) -> None:
+        """Emit the pending operators that bind tighter than an operator of ``precedence`` (all of them down to the
+        innermost '(' or call, for 0): ** groups to the right (2**3**2 is 2**9), the others to the left."""
+        pending, steps = self.pending, self.steps
+        while pending:
+            kind, what, column = pending[-1]
+            if kind == "binary":
+                top = _PRECEDENCE[what]
+            elif kind in ("neg", "pos"):
+                top = _UNARY
+            else:
+                return
+            if top < precedence or top == precedence and right_grouping:
+                return
+            pending.pop()
+            steps.append(_Step(kind, what, column, 2 if kind == "binary" else 1))
+
+    def close(self, column: int, finished: bool) -> bool:
+        """A ')': close the innermost parenthesis or call (whose last argument is ``finished`` or not)."""
+        self.unwind()
+        if not self.pending:
+            raise self.syntax_error("unmatched ')'", column)
+        kind, name, opened = self.pending.pop()
+        if kind == "call":
+            count = self.arguments.pop() + finished
+            message = _arity_error(name, count)
+            if message:
+                raise self.error(message, opened)
+            self.steps.append(_Step("call", name, opened, count))
+        return False
 
 
 def parse_expression(text: str) -> Expression:
     """Parse ``text``, checking that it uses only numbers, variables, + - * / **, unary minus and built-in ops."""
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ExpressionError(f"syntax error at column {exc.offset or 1} of {text!r}: {exc.msg}") from None
-    variables: list[str] = []
-    _check(tree.body, text, variables)
-    return Expression(text, tree, tuple(variables))
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression too long: {len(text):,} characters, at most {MAX_LENGTH:,} "
+                              f"(a sum of about {MAX_LENGTH // 2:,} terms): {shown(text)}")
+    return _Parser(text).parse()
 
 
-def _where(node: ast.AST, text: str) -> str:
-    """Where a node stands, for a one-line message: ' at column 5 of "x + foo(y)"'."""
-    return f" (at column {getattr(node, 'col_offset', 0) + 1} of {text!r})"
-
-
-def _check(node: ast.AST, text: str, variables: list[str]) -> None:
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"only numbers may appear as constants, not {node.value!r}{_where(node, text)}")
-    elif isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: call it as {node.id}(...){_where(node, text)}")
-        if node.id not in variables:
-            variables.append(node.id)
-    elif isinstance(node, ast.BinOp):
-        if type(node.op) not in _BINARY:
-            raise ExpressionError(f"operator not supported (use + - * / **){_where(node, text)}")
-        _check(node.left, text, variables)
-        _check(node.right, text, variables)
-    elif isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise ExpressionError(f"operator not supported (use + - * / **){_where(node, text)}")
-        _check(node.operand, text, variables)
-    elif isinstance(node, ast.Call):
-        name = node.func.id if isinstance(node.func, ast.Name) else None
-        if name not in FUNCTIONS:
-            shown = name if name is not None else ast.unparse(node.func)
-            raise ExpressionError(f"unknown function {shown!r}; known: {', '.join(sorted(FUNCTIONS))}"
-                                  f"{_where(node, text)}")
-        if node.keywords:
-            raise ExpressionError(f"{name}() takes no keyword arguments{_where(node, text)}")
-        for arg in node.args:  # first: f(*xs) is refused as not allowed, not counted as one argument
-            _check(arg, text, variables)
-        arity = FUNCTIONS[name].arity  # None: any number of arguments, at least one
-        if len(node.args) != arity if arity is not None else not node.args:
-            wanted = f"exactly {arity} argument" if arity is not None else "at least 1 argument"
-            plural = "s" if arity is not None and arity != 1 else ""
-            raise ExpressionError(f"{name}() takes {wanted}{plural}, got {len(node.args)}{_where(node, text)}")
-    else:
-        raise ExpressionError(f"not allowed in an expression: {ast.unparse(node)!r}{_where(node, text)}")
-
-
-MAX_LABEL = 24  # longer sub-expressions stay unlabelled: a picture's record would get too wide
-
-
-def _evaluate(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> Value | float:
-    result = _evaluate_node(node, values, label_nodes)
-    if label_nodes and isinstance(result, Value) and result.op is not None and not result.label:
-        text = ast.unparse(node)
-        if isinstance(node, (ast.BinOp, ast.UnaryOp)):
-            text = f"({text})"  # so ∂f/∂(w * x) cannot be misread
-        if len(text) <= MAX_LABEL:
-            result.label = text
-    return result
-
-
-def _evaluate_node(node: ast.AST, values: Mapping[str, Value], label_nodes: bool) -> Value | float:
-    if isinstance(node, ast.Constant):
-        number = node.value
-        assert isinstance(number, (int, float))  # _check allowed no other constant
-        return float(number)
-    if isinstance(node, ast.Name):
-        return values[node.id]
-    if isinstance(node, ast.BinOp):
-        return _BINARY[type(node.op)](_evaluate(node.left, values, label_nodes),
-                                      _evaluate(node.right, values, label_nodes))
-    if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values, label_nodes)
-        return -operand if isinstance(node.op, ast.USub) else operand
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # _check allowed nothing else
-    return FUNCTIONS[node.func.id](*[_evaluate(arg, values, label_nodes) for arg in node.args])
+def variable_name(text: str) -> str:
+    """A variable's name as the parser reads it (NFKC-normalised, as Python reads identifiers)."""
+    return unicodedata.normalize("NFKC", text.strip())
 
 
 def parse_assignments(items: list[str]) -> dict[str, float]:
-    """``["x1=2", "w1=-3"]`` → ``{"x1": 2.0, "w1": -3.0}``, with a message naming any malformed item."""
+    """``["x1=2", "w1=-3"]`` → ``{"x1": 2.0, "w1": -3.0}``, with a message naming any malformed item.
+
+    A value is written with the ASCII digits 0-9, an optional sign, decimal point and exponent: Python's
+    float() also reads 1_000, full-width and Arabic-Indic digits, which are refused here. Each name once.
+    """
     values: dict[str, float] = {}
+    given: dict[str, str] = {}
     for item in items:
-        name, sep, number = item.partition("=")
-        name = name.strip()
+        raw_name, sep, number = item.partition("=")
+        name = variable_name(raw_name)
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"expected NAME=NUMBER, got {item!r}")
-        try:
-            values[name] = float(number)
-        except ValueError:
-            raise ExpressionError(f"{name}: expected a number after '=', got {number!r}") from None
-        if values[name] != values[name] or abs(values[name]) == float("inf"):
-            raise ExpressionError(f"{name}: the value must be finite, got {number!r}")
+            raise ExpressionError(f"expected NAME=NUMBER, got {shown(item)}")
+        number = number.strip()
+        if NUMBER.fullmatch(number):
+            value = float(number)
+            if not math.isfinite(value):
+                raise ExpressionError(f"{name}: the value must be finite, got {shown(number)} "
+                                      "(too large for a float: at most about 1.8e308)")
+        else:
+            read = _python_float(number)
+            if read is None:
+                raise ExpressionError(f"{name}: expected a number after '=', got {shown(number)}")
+            if not math.isfinite(read):
+                raise ExpressionError(f"{name}: the value must be finite, got {shown(number)}")
+            raise ExpressionError(f"{name}: write the value with the ASCII digits 0-9, an optional sign, decimal "
+                                  f"point and exponent (2, -0.5, 1e-3), got {shown(number)}")
+        if name in values:
+            raise ExpressionError(f"{name} is given twice ({shown(given[name], limit=30)} and "
+                                  f"{shown(item, limit=30)}): give each variable one value")
+        values[name], given[name] = value, item
     return values
+
+
+def _python_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def function_list() -> str:
+    """The functions an expression may call, with their arguments: ``abs(x), …, maximum(x, y), …``.
+
+    Read from :data:`FUNCTIONS` (the op table), so a new public op is listed without editing any help text.
+    """
+    def signature(name: str) -> str:
+        arity = FUNCTIONS[name].arity
+        if arity is None:
+            return f"{name}(x, ...)"
+        names = ["x", "y", "z"] if arity <= 3 else [f"x{i}" for i in range(1, arity + 1)]
+        return f"{name}({', '.join(names[:arity])})"
+
+    return ", ".join(signature(name) for name in sorted(FUNCTIONS))
+
+
+__all__ = ["ECHO", "FUNCTIONS", "MAX_LABEL", "MAX_LENGTH", "Expression", "ExpressionError", "function_list",
+           "parse_assignments", "parse_expression", "shown", "variable_name"]
+

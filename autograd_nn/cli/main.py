@@ -5,68 +5,94 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
+from .. import __version__
 from ..engine import DomainError
 from . import args as a
 from .commands import COMMANDS
-from .expression import ExpressionError
+from .expression import MAX_LENGTH, ExpressionError, function_list
+from .training_commands import MAX_PARAMETERS, MAX_SAMPLES, MAX_TRAINING_WORK
 
-EXPR_EPILOG = ("EXPR uses numbers, variables, + - * / **, unary minus and the functions exp, log, sqrt, tanh, "
-               "sigmoid, relu, step. Quote it for the shell.")
+# The functions are read from the op table (expression.FUNCTIONS), never written out here.
+EXPR_EPILOG = (f"EXPR uses numbers (ASCII digits: 2, 0.5, 1e-3), variables, + - * / **, unary minus, parentheses and "
+               f"the functions {function_list()}; at most {MAX_LENGTH:,} characters. Quote it for the shell. "
+               "Each NAME=VALUE gives one variable its value, once.")
+TRAIN_EPILOG = (f"Limits, so that a run finishes in minutes: at most {MAX_SAMPLES:,} samples, {MAX_PARAMETERS:,} "
+                f"parameters (weights and biases) and {MAX_TRAINING_WORK:,} samples × epochs × parameters. A line "
+                "on stderr names each phase (training, drawing, saving) before it starts.")
+MAX_MESSAGE = 400  # characters of an argparse message (it repeats bad values whole)
 
 
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser that raises UsageError instead of exiting, so ``main`` owns the exit status."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        if "required" in message and "COMMAND" in message:
+            message += f" (one of {', '.join(COMMANDS)}; autograd-nn --help says what each does)"
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters)"
         raise a.UsageError(f"{self.prog}: error: {message}")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help that shows every option's default (not the False of a flag, nor a missing one)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "%(default)" in text or not action.option_strings or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)".lstrip()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograd-nn", description="Scalar autograd for learning, teaching and checking "
                      "backpropagation: train a small network, draw graphs, check and explain gradients.")
+    parser.add_argument("--version", action="version", version=f"autograd-nn {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    shared: dict[str, Any] = {"formatter_class": _Formatter}
 
     demo = sub.add_parser("demo", help="train an MLP on moons and write its pictures (the main job)",
                           description="Train a 2-16-16-1 ReLU MLP on the moons data set with hinge loss and "
                           "write the loss curve, the decision boundary, the network diagram and the "
-                          "computation graph of one neuron's cost into DIR.")
-    demo.add_argument("--out", default="autograd_nn_demo", metavar="DIR",
-                      help="output directory (default: ./autograd_nn_demo)")
-    demo.add_argument("--epochs", type=a.positive_int, default=60, help="training epochs (default: 60)")
-    demo.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown on a terminal)")
+                          "computation graph of one neuron's cost into DIR.", **shared)
+    demo.add_argument("--out", default="autograd_nn_demo", metavar="DIR", help="output directory")
+    demo.add_argument("--epochs", type=a.positive_int, default=60, help="training epochs")
+    demo.add_argument("--no-progress", action="store_true",
+                      help="hide the progress bar (shown on a terminal) and the line before each phase")
 
     train = sub.add_parser("train", help="train an MLP on a 2-D toy data set",
                            description="Train an MLP on a 2-D toy data set and write the loss curve and the "
-                           "decision boundary into DIR (and the model as JSON with --save).")
-    train.add_argument("--dataset", choices=a.DATASETS, default="moons")
-    train.add_argument("--samples", type=a.positive_int, default=100, help="data set size (default: 100)")
-    train.add_argument("--layers", type=a.layers, default=[16, 16], metavar="N,N",
-                       help="hidden layer sizes (default: 16,16)")
-    train.add_argument("--activation", choices=a.ACTIVATIONS, default="relu")
+                           "decision boundary into DIR (and the model as JSON with --save). Sizes that could not "
+                           "finish in reasonable time are refused: see the limits below.",
+                           epilog=TRAIN_EPILOG, **shared)
+    train.add_argument("--dataset", choices=a.DATASETS, default="moons", help="the data set")
+    train.add_argument("--samples", type=a.positive_int, default=100,
+                       help=f"data set size (at least 2, 3 for blobs; at most {MAX_SAMPLES:,})")
+    train.add_argument("--layers", type=a.layers, default="16,16", metavar="N,N", help="hidden layer sizes")
+    train.add_argument("--activation", choices=a.ACTIVATIONS, default="relu", help="hidden layers' activation")
     train.add_argument("--loss", choices=a.LOSSES, default="hinge",
-                       help="cross_entropy for any number of classes, the others for two (default: hinge)")
-    train.add_argument("--optimizer", choices=a.OPTIMIZERS, default="adam")
-    train.add_argument("--lr", type=a.positive_float, default=0.05, help="learning rate (default: 0.05)")
-    train.add_argument("--epochs", type=a.positive_int, default=100)
-    train.add_argument("--batch-size", type=a.positive_int, default=32)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="autograd_nn_train", metavar="DIR",
-                       help="output directory (default: ./autograd_nn_train)")
+                       help="cross_entropy for any number of classes, the others for two")
+    train.add_argument("--optimizer", choices=a.OPTIMIZERS, default="adam", help="the optimizer")
+    train.add_argument("--lr", type=a.positive_float, default=0.05, help="learning rate")
+    train.add_argument("--epochs", type=a.positive_int, default=100, help="passes over the data")
+    train.add_argument("--batch-size", type=a.positive_int, default=32, help="samples per step")
+    train.add_argument("--seed", type=a.seed, default=0, help="seed of the data, the weights and the batches")
+    train.add_argument("--out", default="autograd_nn_train", metavar="DIR", help="output directory")
     train.add_argument("--save", metavar="MODEL.json", help="also save the trained model as JSON")
-    train.add_argument("--no-progress", action="store_true", help="hide the progress bar (shown on a terminal)")
+    train.add_argument("--no-progress", action="store_true",
+                       help="hide the progress bar (shown on a terminal) and the line before each phase")
 
     for name, helptext in (("graph", "draw an expression's computation graph with values and gradients"),
                            ("gradcheck", "compare an expression's gradients with finite differences"),
                            ("explain", "print the chain-rule derivation of ∂EXPR/∂NAME")):
         p = sub.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + ".",
-                           epilog=EXPR_EPILOG)
+                           epilog=EXPR_EPILOG, **shared)
         p.add_argument("expr", metavar="EXPR", help='e.g. "tanh(w1*x1 + w2*x2 + b)"')
         p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for every variable, e.g. x1=2")
         if name == "graph":
-            p.add_argument("--out", default="graph.svg", metavar="FILE",
-                           help="output picture, .svg or .png (default: graph.svg)")
+            p.add_argument("--out", default="graph.svg", metavar="FILE", help="output picture, .svg or .png")
         if name == "explain":
             p.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate by")
     return parser
@@ -75,7 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a failed gradcheck, 2 bad input)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if not argv:  # the bare command: what it can do, then the one line of the usage error
+            print(parser.format_help())
+            parser.error("the following arguments are required: COMMAND")
         options, extra = parser.parse_known_args(argv)
         # NAME=VALUE pairs may follow options (explain "x*w" --wrt w x=2 w=3): argparse leaves them over.
         if hasattr(options, "values") and not any(item.startswith("-") for item in extra):

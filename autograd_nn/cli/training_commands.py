@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,11 +12,65 @@ import numpy as np
 from .. import data, optim
 from ..engine import DomainError, Value
 from ..nn import MLP, Model, Neuron
-from ..serialize import save_mlp
+from ..serialize import ModelFileError, save_mlp
 from ..train import History, fit
 from .args import UsageError, output_dir, output_file
 
 # plots (matplotlib) and viz (graphviz) are imported inside the commands that draw: they are slow to load.
+
+# Sizes are limited so that a run finishes in minutes. Measured here (Value engine, one core): training costs
+# about 0.4-2.5 µs per sample, epoch and parameter (the most for one wide layer, whose neurons have few inputs),
+# drawing the decision boundary about 0.2-1 µs per grid point and parameter.
+CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3}  # a data set needs a point per class
+MAX_SAMPLES = 100_000  # the scatter plots stay readable and quick to draw
+MAX_PARAMETERS = 20_000  # --layers 1000 is 4,001; --layers 100000 (400,001) would take hours per epoch
+MAX_TRAINING_WORK = 500_000_000  # samples × epochs × parameters: about 3-20 minutes here
+GRID = 80  # the decision boundary's grid is GRID × GRID points for a network of up to GRID_WORK / GRID² parameters,
+GRID_WORK = GRID * GRID * 5_000  # coarser for a larger one (40 × 40 at MAX_PARAMETERS): at most about 30 s here
+MIN_GRID = 20
+
+
+def parameter_count(hidden: list[int], outputs: int) -> int:
+    """Weights and biases of an MLP with 2 inputs, these hidden layers and ``outputs`` outputs."""
+    sizes = [2, *hidden, outputs]
+    return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
+
+
+def check_sizes(dataset: str, samples: int, hidden: list[int], loss: str, epochs: int) -> int:
+    """Refuse sizes too small to train on or too large to finish in reasonable time; returns the parameter count."""
+    least = CLASSES[dataset]
+    if samples < least:
+        raise UsageError(f"--samples {samples}: the {dataset} data set needs at least {least} points (one per class)")
+    if samples > MAX_SAMPLES:
+        raise UsageError(f"--samples {samples:,}: at most {MAX_SAMPLES:,}")
+    outputs = CLASSES[dataset] if loss == "cross_entropy" else 1
+    params = parameter_count(hidden, outputs)
+    if params > MAX_PARAMETERS:
+        shape = "-".join(str(n) for n in [2, *hidden, outputs]) if len(hidden) <= 8 else f"{len(hidden)}-layer"
+        raise UsageError(f"--layers {_short_layers(hidden)}: a {shape} network has {params:,} parameters, "
+                         f"at most {MAX_PARAMETERS:,} can be trained and drawn in reasonable time "
+                         "(one scalar Value each; about 1 µs per parameter per sample and per grid point)")
+    work = samples * epochs * params
+    if work > MAX_TRAINING_WORK:
+        raise UsageError(f"--epochs {epochs:,} × --samples {samples:,} × {params:,} parameters = {work:,}: at most "
+                         f"{MAX_TRAINING_WORK:,} (minutes of training); use fewer epochs, samples or parameters")
+    return params
+
+
+def _short_layers(hidden: list[int]) -> str:
+    text = ",".join(map(str, hidden))
+    return text if len(text) <= 40 else f"{text[:40]}… ({len(hidden):,} layers)"
+
+
+def grid_size(params: int) -> int:
+    """The side of the decision boundary's grid: GRID, or fewer points for a large network (see GRID_WORK)."""
+    return max(MIN_GRID, min(GRID, math.isqrt(GRID_WORK // max(params, 1))))
+
+
+def _phase(options: argparse.Namespace, text: str) -> None:
+    """One line on stderr before a phase that can take a while (hidden by --no-progress)."""
+    if not options.no_progress:
+        print(text, file=sys.stderr, flush=True)
 
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
@@ -51,13 +107,18 @@ def _scores(model: Model, points: np.ndarray) -> np.ndarray:
     return np.asarray(out)
 
 
-def _draw_training(model: Model, X: np.ndarray, y: np.ndarray, history: History, out: Path, title: str) -> list[Path]:
+def _draw_training(model: MLP, X: np.ndarray, y: np.ndarray, history: History, out: Path, title: str,
+                   options: argparse.Namespace) -> list[Path]:
+    params = len(model.parameters())
+    side = grid_size(params)
+    _phase(options, f"drawing the loss curve and the decision boundary ({side}×{side} grid: {side * side:,} forward "
+                    f"passes of the {params:,}-parameter network)")
     from ..plots import plot_decision_boundary, plot_loss_curve
 
     loss_png = plot_loss_curve(history.loss, out / "loss_curve.png", accuracy=getattr(history, "accuracy", None),
                                title=f"{title}: loss per epoch")
     boundary_png = plot_decision_boundary(lambda pts: _scores(model, pts), X, y, out / "decision_boundary.png",
-                                          resolution=80, title=f"{title}: decision boundary")
+                                          resolution=side, title=f"{title}: decision boundary")
     return [loss_png, boundary_png]
 
 
@@ -68,15 +129,26 @@ def _summary(history: History) -> str:
 
 
 def train(options: argparse.Namespace) -> int:
+    params = check_sizes(options.dataset, options.samples, options.layers, options.loss, options.epochs)
     out = output_dir(options.out)
-    save = output_file(options.save, (".json",)) if options.save else None  # checked before training
+    # checked before training: a place that cannot take the file would otherwise fail only after it
+    save = output_file(options.save, (".json",), "--save", replaced=True) if options.save else None
+    shape = _short_layers([2, *options.layers]).replace(",", "-")
+    outputs = CLASSES[options.dataset] if options.loss == "cross_entropy" else 1
+    _phase(options, f"training a {shape}-{outputs} {options.activation} MLP ({params:,} parameters) on "
+                    f"{options.samples:,} {options.dataset} points: {options.epochs:,} epoch(s), {options.optimizer} "
+                    f"lr {options.lr:g}, batch size {min(options.batch_size, options.samples):,}")
     model, X, y, history = _train(options.dataset, options.samples, options.layers, options.activation,
                                   options.loss, options.optimizer, options.lr, options.epochs, options.batch_size,
                                   options.seed, False if options.no_progress else None)
     print(_summary(history))
-    written = _draw_training(model, X, y, history, out, options.dataset)
+    written = _draw_training(model, X, y, history, out, options.dataset, options)
     if save:
-        save_mlp(model, save)
+        _phase(options, f"saving the model to {save}")
+        try:
+            save_mlp(model, save)
+        except ModelFileError as exc:  # the folder changed since it was checked
+            raise UsageError(f"--save: {exc} (the pictures are written in {str(out)!r})") from None
         written.append(save)
     for path in written:
         print(f"wrote {path}")
@@ -84,6 +156,7 @@ def train(options: argparse.Namespace) -> int:
 
 
 def demo(options: argparse.Namespace) -> int:
+    check_sizes("moons", 100, [16, 16], "hinge", options.epochs)
     out = output_dir(options.out)
     from ..viz import draw_graph, draw_network, render
 
@@ -91,7 +164,8 @@ def demo(options: argparse.Namespace) -> int:
     model, X, y, history = _train("moons", 100, [16, 16], "relu", "hinge", "adam", 0.05, options.epochs, 32, 0,
                                   False if options.no_progress else None)
     print(_summary(history))
-    written = _draw_training(model, X, y, history, out, "moons")
+    written = _draw_training(model, X, y, history, out, "moons", options)
+    _phase(options, "drawing the network diagram and one neuron's computation graph")
     written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg"))
 
     # One neuron's cost C = (a - y)², a = tanh(z), z = w·x + b, every node named, the chain C → w1 highlighted.
