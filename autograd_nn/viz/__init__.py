@@ -12,6 +12,7 @@ from pathlib import Path
 from ..engine import Value
 from .chain import Chain, chain
 from .explain import Explanation, explain
+from .explore import Explorer, explore  # ipywidgets is imported when explore() is called
 from .graph import GraphTooLarge, chain_total, draw_graph, node_names
 from .network import draw_network
 from .render import GRAPH_TYPES, Graph, GraphLike, RenderError
@@ -55,4 +56,5 @@ __all__ = [
     "Chain", "Contribution", "Explanation", "Graph", "GraphTooLarge", "RenderError", "Step", "animate_backward",
     "backward_steps", "chain", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render",
     "svg_text", "value_svg",
+    "Explorer", "explore",
 ]
