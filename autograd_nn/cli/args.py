@@ -65,7 +65,9 @@ def positive_float(text: str) -> float:
 
 
 def whole_number(text: str, at_least: int) -> int:
-    if not WHOLE.fullmatch(text.strip()):
+    if re.fullmatch(r"[+-][0-9]+", text.strip()):  # a sign is fine; the bound below says what is allowed
+        text = text.strip()
+    elif not WHOLE.fullmatch(text.strip()):
         raise argparse.ArgumentTypeError(f"expected a whole number such as 100 (ASCII digits), got {quoted(text)}")
     n = int(text)
     if n < at_least:

@@ -116,8 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
     except (a.UsageError, ExpressionError, DomainError) as exc:
-        print(f"autograd-nn: error: {exc}" if not str(exc).startswith("autograd-nn") else f"{exc}",
-              file=sys.stderr)
+        message = " ".join(str(exc).split("\n"))  # one line, whatever the message
+        print(message if message.startswith("autograd-nn") else f"autograd-nn: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("autograd-nn: interrupted", file=sys.stderr)

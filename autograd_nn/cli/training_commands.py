@@ -25,9 +25,9 @@ CLASSES = {"moons": 2, "circles": 2, "xor": 2, "spiral": 2, "blobs": 3}  # a dat
 MAX_SAMPLES = 100_000  # the scatter plots stay readable and quick to draw
 MAX_PARAMETERS = 20_000  # --layers 1000 is 4,001; --layers 100000 (400,001) would take hours per epoch
 MAX_TRAINING_WORK = 500_000_000  # samples × epochs × parameters: about 3-20 minutes here
-GRID = 80  # the decision boundary's grid is GRID × GRID points for a network of up to GRID_WORK / GRID² parameters,
-GRID_WORK = GRID * GRID * 5_000  # coarser for a larger one (40 × 40 at MAX_PARAMETERS): at most about 30 s here
-MIN_GRID = 20
+GRID = 80  # the decision boundary's grid is GRID × GRID points for a network of up to GRID_WORK / GRID² parameters
+GRID_WORK = GRID * GRID * 1_000  # (the default 337 has it), coarser for a larger one: 40 × 40 for --layers 1000,
+MIN_GRID = 20  # 20 × 20 from 16,000 parameters on; drawing then takes at most about 10-20 s here
 
 
 def parameter_count(hidden: list[int], outputs: int) -> int:
@@ -36,7 +36,7 @@ def parameter_count(hidden: list[int], outputs: int) -> int:
     return sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
 
 
-def check_sizes(dataset: str, samples: int, hidden: list[int], loss: str, epochs: int) -> int:
+def check_sizes(dataset: str, samples: int, hidden: list[int], loss: str, epochs: int, demo: bool = False) -> int:
     """Refuse sizes too small to train on or too large to finish in reasonable time; returns the parameter count."""
     least = CLASSES[dataset]
     if samples < least:
@@ -51,6 +51,10 @@ def check_sizes(dataset: str, samples: int, hidden: list[int], loss: str, epochs
                          f"at most {MAX_PARAMETERS:,} can be trained and drawn in reasonable time "
                          "(one scalar Value each; about 1 µs per parameter per sample and per grid point)")
     work = samples * epochs * params
+    if work > MAX_TRAINING_WORK and demo:
+        raise UsageError(f"--epochs {epochs:,}: the demo trains at most {MAX_TRAINING_WORK // (samples * params):,} "
+                         f"epochs ({samples:,} samples × {params:,} parameters × epochs ≤ {MAX_TRAINING_WORK:,}, "
+                         "minutes of training)")
     if work > MAX_TRAINING_WORK:
         raise UsageError(f"--epochs {epochs:,} × --samples {samples:,} × {params:,} parameters = {work:,}: at most "
                          f"{MAX_TRAINING_WORK:,} (minutes of training); use fewer epochs, samples or parameters")
@@ -156,7 +160,7 @@ def train(options: argparse.Namespace) -> int:
 
 
 def demo(options: argparse.Namespace) -> int:
-    check_sizes("moons", 100, [16, 16], "hinge", options.epochs)
+    check_sizes("moons", 100, [16, 16], "hinge", options.epochs, demo=True)
     out = output_dir(options.out)
     from ..viz import draw_graph, draw_network, render
 
