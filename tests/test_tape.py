@@ -74,7 +74,9 @@ def assert_same(got, expected):
         assert close(a, b), (got, expected)
 
 
-moved_points = st.lists(st.integers(-300, 300).map(lambda k: k / 100), min_size=3, max_size=3)
+# New leaf data for a replay: on a grid, and often exactly at a domain edge or kink (0, ±1), where errors happen.
+moved_points = st.lists(st.sampled_from([0.0, 1.0, -1.0]) | st.integers(-300, 300).map(lambda k: k / 100),
+                        min_size=3, max_size=3)
 
 
 @given(expressions(), moved_points)
@@ -84,6 +86,16 @@ def test_random_expressions_agree_with_eager_over_replays(e, moved):
     assert set(tape.leaves) <= set(e.inputs)
     labels = [x.label for x in e.inputs]
     for point in (e.point, moved[:e.n_inputs]):
+        assert_same(on_tape(tape, e.inputs, point), eager(lambda xs: e(*xs), point, labels))
+
+
+@given(expressions(ops=["sqrt", "log", "div", "pow", "relu", "abs", "maximum", "step"]), moved_points)
+def test_at_domain_edges_and_kinks_the_tape_fails_and_chooses_as_eager_does(e, moved):
+    # The same expressions replayed where they are undefined (log(0), sqrt'(0), 1/0, 0 ** y) or at a kink.
+    assume(every_step_counts(e))
+    tape = Tape(e.output)
+    labels = [x.label for x in e.inputs]
+    for point in (moved[:e.n_inputs], e.point):
         assert_same(on_tape(tape, e.inputs, point), eager(lambda xs: e(*xs), point, labels))
 
 
