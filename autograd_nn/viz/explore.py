@@ -7,7 +7,8 @@ In a notebook::
 
 shows one slider per input (``name=(low, high)`` or ``(low, high, start)``; the start defaults to the middle),
 the value of f and every ∂f/∂input, the graph (data, grad and the local derivative on each edge, the paths
-from the chosen input in red) and explain's chain rule for that input. ipywidgets is imported when explore
+from the chosen input in red) and explain's chain rule for that input, one factor per op: each unlabelled
+Value is labelled with its name in the picture (v<i>), and f's output "f". ipywidgets is imported when explore
 is called (``pip install -e ".[notebook]"``); ``import autograd_nn.viz`` does not need it.
 """
 
@@ -22,7 +23,7 @@ from typing import Any
 
 from ..engine import DomainError, Value
 from .explain import explain
-from .graph import GraphTooLarge, draw_graph, fmt
+from .graph import GraphTooLarge, draw_graph, fmt, node_names
 from .render import RenderError, svg_text
 
 
@@ -87,6 +88,8 @@ class Explorer:
             if not isinstance(root, Value):
                 raise TypeError(f"explore: f must return a Value, got {type(root).__name__} {root!r}")
             root.label = root.label or "f"  # explain and the graph name it as the summary does
+            for node, name in node_names(root).items():  # the graph's names (v<i>), so explain's factors
+                node.label = node.label or name            # can be found in the picture
             root.backward()
         except DomainError as exc:
             self.root = None
@@ -100,7 +103,8 @@ class Explorer:
         chosen = self.inputs[self.wrt.value]
         try:
             svg = svg_text(draw_graph(root, highlight=chosen, collapse=self.collapse), force_pure=self.force_pure)
-            self.graph.value = svg[svg.index("<svg"):]  # inline: no XML prolog inside HTML
+            svg = svg[svg.index("<svg"):]  # inline: no XML prolog inside HTML; shrink to the cell's width
+            self.graph.value = svg.replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
         except (GraphTooLarge, RenderError) as exc:
             self.graph.value = f"<p>(no picture: {html.escape(str(exc))})</p>"
         self.text.value = f"<pre>{html.escape(str(explain(root, chosen)))}</pre>"
