@@ -218,6 +218,13 @@ def test_syntax_error_columns(capsys, text, at, words):
     assert column(line) == at and words in line and repr(text) in line
 
 
+def test_an_expression_starting_with_minus(capsys):
+    line = refused(capsys, "gradcheck", "-x*y", "x=1", "y=2")
+    assert "'-x*y'" in line and "after '--'" in line
+    status, out, _ = run(capsys, "gradcheck", "--", "-x*y", "x=1", "y=2")  # as the message says
+    assert status == 0 and out.splitlines()[2].split()[2] == "-2"  # ∂(-x·y)/∂x = -y
+
+
 # -- the bare command, --version, help with defaults, the functions ------------------------------------------
 
 def test_no_command_lists_the_commands(capsys):

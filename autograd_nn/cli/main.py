@@ -98,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dash_hint(argv: Sequence[str]) -> str:
+    """For an expression command given an item that starts with '-': how to pass an EXPR such as -x*y."""
+    if not argv or argv[0] not in ("graph", "gradcheck", "explain"):
+        return ""
+    dashed = next((item for item in argv[1:] if item.startswith("-") and not item.startswith("--")
+                   and item not in ("-h",)), None)
+    if dashed is None:
+        return ""
+    return (f" (an EXPR that starts with '-' goes after '--', options before it: autograd-nn {argv[0]} "
+            f"{'--wrt NAME ' if argv[0] == 'explain' else ''}-- {a.quoted(dashed)} NAME=VALUE ...)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a failed gradcheck, 2 bad input)."""
     parser = build_parser()
@@ -117,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     except (a.UsageError, ExpressionError, DomainError) as exc:
         message = " ".join(str(exc).split("\n"))  # one line, whatever the message
+        if isinstance(exc, a.UsageError) and ("required: EXPR" in message or "unrecognized arguments" in message):
+            message += _dash_hint(argv)  # argparse took an EXPR such as -x*y for an option
         print(message if message.startswith("autograd-nn") else f"autograd-nn: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
