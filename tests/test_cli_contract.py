@@ -177,6 +177,18 @@ def test_train_with_the_fewest_samples_works(capsys, tmp_path):
     assert (tmp_path / "decision_boundary.png").exists()
 
 
+def test_train_with_binary_cross_entropy(capsys, tmp_path):
+    # It reads the output as a probability: the network gets a sigmoid output unit (it used to be linear, and
+    # the first negative output was a ValueError traceback).
+    argv = ["train", "--loss", "binary_cross_entropy", "--samples", "20", "--epochs", "3", "--layers", "2",
+            "--no-progress", "--out", tmp_path]
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert (tmp_path / "decision_boundary.png").exists()
+    line = refused(capsys, *argv, "--activation", "linear", "--lr", "10")  # saturates: exactly 1.0
+    assert "reached exactly 0 or 1" in line and "--loss bce" in line and "--lr than 10" in line
+
+
 # -- NAME=VALUE ----------------------------------------------------------------------------------------------
 
 def test_a_variable_given_twice(capsys):

@@ -87,13 +87,21 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
         raise UsageError(f"--dataset {dataset} has {classes} classes: --loss {loss} is for two classes, "
                          "use --loss cross_entropy")
     outputs = classes if loss == "cross_entropy" else 1
-    model = MLP(2, [*hidden, outputs], activation=activation, seed=seed)
+    # binary_cross_entropy reads the output as a probability: a sigmoid output unit (bce takes the logit instead)
+    output_activation = "sigmoid" if loss == "binary_cross_entropy" else "linear"
+    model = MLP(2, [*hidden, outputs], activation=activation, output_activation=output_activation, seed=seed)
     opt = optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
     try:
         history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
                       progress=progress, seed=seed)
     except (DomainError, FloatingPointError) as exc:  # the weights blew up: say what to change
         raise UsageError(f"training diverged ({exc}); try a smaller --lr than {lr:g}") from None
+    except ValueError as exc:
+        if not str(exc).startswith("binary_cross_entropy: probability"):
+            raise
+        raise UsageError(f"the sigmoid output reached exactly 0 or 1, where --loss binary_cross_entropy is infinite "
+                         f"({exc}); use --loss bce (the same loss from the logit, finite everywhere) or a smaller "
+                         f"--lr than {lr:g}") from None
     return model, X, y, history
 
 
@@ -121,8 +129,9 @@ def _draw_training(model: MLP, X: np.ndarray, y: np.ndarray, history: History, o
 
     loss_png = plot_loss_curve(history.loss, out / "loss_curve.png", accuracy=getattr(history, "accuracy", None),
                                title=f"{title}: loss per epoch")
+    threshold = 0.5 if model.output_activation == "sigmoid" else 0.0  # a probability, or a score/logit
     boundary_png = plot_decision_boundary(lambda pts: _scores(model, pts), X, y, out / "decision_boundary.png",
-                                          resolution=side, title=f"{title}: decision boundary")
+                                          threshold=threshold, resolution=side, title=f"{title}: decision boundary")
     return [loss_png, boundary_png]
 
 
