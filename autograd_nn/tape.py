@@ -26,7 +26,9 @@ and ``backward()`` replay it vectorized. The compiler is a list of passes, each 
    :func:`replay_eagerly` rebuilds the recorded program on fresh Values and the engine's own
    :func:`~autograd_nn.engine.autodiff.walk` runs over it. It raises the DomainError that eager code raises, or
    gives the gradients eager code gives (a zero gradient passes nothing on, so sqrt'(0) in ``sqrt(x) * 0`` is no
-   error); the tape then uses those. There is no second copy of any chain-rule rule here.
+   error); the tape then uses those. There is no second copy of any chain-rule rule here. The rebuild follows
+   :func:`eager_order` (operands left to right, as Python evaluates a formula), so that of several failing ops it
+   meets the one eager code meets first; ``TapeBackend`` goes further and reruns the step as eager code.
 
 A graph that is deep and narrow (a chain: one node per level) gains nothing from numpy and replays slower than
 ``backward()``; the tape is for wide graphs such as a network over a batch. Element-wise ops run numpy's functions
@@ -39,20 +41,23 @@ recorded; build a new Tape then. ``check()`` re-walks the graph and raises if it
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
+from .engine import value as _engine_value  # its write clock _clock: bumped by every assignment to a .data
 from .engine.autodiff import topological_order, walk
-from .engine.errors import DomainError
+from .engine.errors import DomainError, StaleGraphError
 from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
 from .engine.value import Value
-from .train import batch_loss
+from .train import LOSSES, batch_loss, value_backend
 
 _data = attrgetter("data")
 
@@ -643,23 +648,61 @@ def replay_eagerly(program: Program, leaf_data: Sequence[float] | None = None) -
     raises). Returns the Value of every slot; ``walk`` over the root's gives eager's gradients and errors.
     """
     data = [leaf.data for leaf in program.leaves] if leaf_data is None else leaf_data
-    nodes = []
-    for leaf, x in zip(program.leaves, data):
+    nodes: list[Any] = [None] * len(program.nodes)
+    for i, (leaf, x) in enumerate(zip(program.leaves, data)):
         fresh = Value(x, label=leaf.label)
         fresh.grad = leaf.grad  # as eager code's leaf shows it in an error message
-        nodes.append(fresh)
-    for eq in program.equations:
+        nodes[i] = fresh
+    n_leaves = len(program.leaves)
+    for k in eager_order(program):
+        eq = program.equations[k]
         fresh = eq.op.apply(*[nodes[a] for a in eq.args])
         fresh.label = program.nodes[eq.out].label
-        nodes.append(fresh)
+        nodes[eq.out] = fresh
+    assert all(v is not None for v in nodes[n_leaves:])
     return nodes
+
+
+def eager_order(program: Program) -> list[int]:
+    """The equations (indices) in the order Python evaluates the expression: each node's operands left to right,
+    each operand's own expression completely before the next (a left-first depth-first post-order from the root).
+
+    For code that builds its expression as one formula, this is the order eager code created the nodes in, so that
+    of several ops that would fail, the error path meets first the one eager code met first. (Code that builds
+    nodes ahead of their first use, e.g. all outputs of a batch and then all their losses, may differ: a Tape does
+    not know when a node was created.) Unreachable equations (none, after :func:`record`) come last.
+    """
+    n_leaves = len(program.leaves)
+    defined_by = {eq.out: k for k, eq in enumerate(program.equations)}
+    order: list[int] = []
+    done = [False] * len(program.nodes)
+    stack: list[tuple[int, bool]] = [(program.root, False)]
+    while stack:
+        slot, expanded = stack.pop()
+        if slot < n_leaves or done[slot]:
+            continue
+        k = defined_by[slot]
+        if expanded:
+            done[slot] = True
+            order.append(k)
+            continue
+        stack.append((slot, True))
+        stack.extend((a, False) for a in reversed(program.equations[k].args) if a >= n_leaves and not done[a])
+    if len(order) < len(program.equations):
+        seen = set(order)
+        order += [k for k in range(len(program.equations)) if k not in seen]
+    return order
 
 
 class Tape:
     """Record the graph under ``root`` once; ``forward()`` and ``backward()`` replay it with numpy.
 
     ``forward()`` recomputes every node from the leaves' current ``.data`` and returns root's value;
-    ``backward()`` adds ∂root/∂leaf to every leaf's ``.grad``, exactly as ``root.backward()`` would.
+    ``backward()`` adds ∂root/∂leaf to every leaf's ``.grad``, exactly as ``root.backward()`` would, at the point
+    of the last ``forward()`` (the recorded one before any): if a leaf's ``.data`` changed since, those gradients
+    would belong to the old point, so backward raises StaleGraphError (call ``forward()`` first). The test costs one
+    comparison of the engine's write clock when no ``.data`` was assigned since forward, else one pass over the
+    leaves.
     ``program`` is the recorded :class:`Program`; ``print(tape)`` shows the compiled plan, one line per group.
     """
 
@@ -677,6 +720,8 @@ class Tape:
         self._in_place_order = [self.leaves[k] for k in np.argsort(place[:len(self.leaves)]).tolist()]
         self._values = np.empty(self.plan.size)
         self._values[place] = [v.data for v in folded.nodes]
+        self._clock = _engine_value._clock  # the write clock when the leaves' data were last read into _values
+        self._leaf_set: set[Value] | None = None
 
     def __str__(self) -> str:
         return str(self.plan)
@@ -691,18 +736,32 @@ class Tape:
                            "sum that the tape replays as one n-ary sum)")
         return float(self._values[i])
 
-    def check(self) -> None:
-        """Raise ValueError if the graph under root no longer has the recorded number of nodes and leaves."""
+    def check(self, parameters: Iterable[Value] | None = None) -> None:
+        """Raise ValueError if the graph under root no longer has the recorded number of nodes and leaves, or if
+        one of ``parameters`` (e.g. ``model.parameters()``) is not a leaf of the recorded graph: a parameter object
+        replaced in the model after recording, which the tape would never read nor give a gradient."""
         order = topological_order(self.root)
         leaves = sum(1 for node in order if node.is_leaf())
         recorded = len(self.leaves)
         if len(order) != self.n_nodes or leaves != recorded:
             raise ValueError(f"Tape: the graph changed since it was recorded ({self.n_nodes} nodes then, "
                              f"{len(order)} now; {recorded} leaves then, {leaves} now); record a new Tape")
+        if parameters is not None:
+            if self._leaf_set is None:
+                self._leaf_set = set(self.leaves)
+            given = list(parameters)
+            foreign = [i for i, p in enumerate(given) if p not in self._leaf_set]
+            if foreign:
+                i = foreign[0]
+                what = _count(len(foreign), "parameter is not a leaf", "parameters are not leaves")
+                raise ValueError(f"Tape.check: {what} of the recorded graph (the first: parameter {i}, "
+                                 f"{given[i]!r}); the tape would neither read it nor give it a gradient. Was it "
+                                 "replaced in the model after the Tape was recorded? Record a new Tape")
 
     def forward(self) -> float:
         """Recompute every node from the leaves' current ``.data``; return the root's value."""
         vals = self._values
+        self._clock = _engine_value._clock
         vals[:len(self.leaves)] = list(map(_data, self._in_place_order))
         try:
             with np.errstate(all="ignore"):
@@ -718,6 +777,8 @@ class Tape:
         """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would (an error leaves
         every ``.grad`` as it was)."""
         vals, n = self._values, len(self.leaves)
+        if _engine_value._clock != self._clock:  # some .data was assigned since forward: was it a leaf's?
+            self._check_leaves_unchanged()
         grads = np.zeros(len(vals))
         grads[self.plan.root] = 1.0
         try:
@@ -735,6 +796,22 @@ class Tape:
                     raise DomainError(f"backward: the gradient of {leaf!r} would become {total} (overflow)")
         for leaf, total in zip(leaves, totals):
             leaf.grad = total
+
+    def _check_leaves_unchanged(self) -> None:
+        """Raise StaleGraphError if a leaf's .data differs from what the last forward() read (else remember the
+        clock, so that the next backward does not look again)."""
+        n = len(self.leaves)
+        clock = _engine_value._clock
+        now = np.fromiter(map(_data, self._in_place_order), dtype=float, count=n)
+        changed = np.flatnonzero(now != self._values[:n])
+        if len(changed):
+            i = int(changed[0])
+            leaf = self._in_place_order[i]
+            raise StaleGraphError(
+                f"Tape.backward: {_count(len(changed), 'leaf', 'leaves')} changed since the last forward() (e.g. "
+                f"{leaf!r}, which forward() read as {float(self._values[i])!r}); the gradients would belong to the "
+                "old point. Call forward() before backward()")
+        self._clock = clock
 
     def _forward_eagerly(self) -> None:
         """The error path of forward: eager code's values, or eager code's error."""
@@ -759,40 +836,103 @@ class Tape:
 
 
 class TapeBackend:
-    """A ``fit(..., backend=TapeBackend())`` backend: records the batch loss once, then replays it with a Tape.
+    """A ``fit(..., backend=TapeBackend())`` backend: records the batch loss once per batch shape, then replays it.
 
-    The tape is rebuilt whenever the batch's shape or labels change (labels are constants inside the graph);
-    for full-batch training it is recorded once, on the first epoch.
+    The batch's inputs are leaves of the recorded graph, and so are its targets for the named losses that take them
+    as numbers (hinge, bce, binary_cross_entropy, squared_error, mse): a later batch of the same shape replays on
+    the same tape, whatever its rows and labels (mini-batches: one tape for the full batches and one for the last,
+    smaller one). cross_entropy (which picks the output of class k) and callable losses (which may branch on the
+    label) are recorded once per distinct sequence of labels.
+
+    Every call compares ``model.parameters()`` with the parameters the tape was recorded with (identity): a
+    parameter object replaced in the model makes it record again, so the new Value is the one trained.
+    When the replay meets an error (an overflow, an operand outside an op's domain), the step is computed again
+    by eager code (``value_backend``), which raises eager code's own error, word for word.
     """
 
     def __init__(self) -> None:
-        self._key: tuple[Any, ...] | None = None
-        self._tape: Tape | None = None
-        self._inputs: list[Value] = []
-        self._outs: list[Any] = []
+        self._tapes: dict[tuple[Any, ...], _Recorded] = {}
+        self._params: list[Value] = []
+        self._model_id: int | None = None
+        self.recordings = 0  # how many tapes were recorded (for tests and benchmarks)
 
     def __call__(self, model: Any, batch: Any) -> tuple[float, int]:
-        key = (id(model), batch.X.shape, np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
-        if key != self._key:
-            # The inputs are leaves too, so that a later batch of the same shape replays on the same tape.
-            rows = [[Value(float(v)) for v in x] for x in batch.X]
-            total, outs = batch_loss(model, batch, rows)
-            self._key, self._tape, self._outs = key, Tape(total), outs
-            self._inputs = [v for row in rows for v in row]
-        tape = self._tape
-        assert tape is not None
-        for v, x in zip(self._inputs, batch.X.ravel().tolist()):
+        params = model.parameters()
+        if id(model) != self._model_id or len(params) != len(self._params) or \
+                not all(map(operator.is_, params, self._params)):
+            self._tapes.clear()  # another model, or a parameter replaced: every tape read the old Values
+            self._model_id, self._params = id(model), params
+        targets = _numeric_targets(batch)
+        numeric = targets is not None
+        key = (batch.X.shape, None if numeric else np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
+        recorded = self._tapes.get(key)
+        if recorded is None:
+            recorded = self._tapes[key] = _Recorded(model, batch, targets if numeric else None)
+            self.recordings += 1
+        try:
+            return recorded.step(batch, targets if numeric else None)
+        except DomainError:
+            # The tape's error path replays the recorded program, not the user's code: compute this step as eager
+            # code does (every .grad is as it was: an error leaves them), so the error is eager's own.
+            return value_backend(model, batch)
+
+
+# The named losses that use their target only as a number in arithmetic (so it can be a leaf of the tape).
+_NUMERIC_TARGETS = {LOSSES[name][0] for name in ("hinge", "bce", "binary_cross_entropy", "squared_error", "mse")}
+
+
+def _numeric_targets(batch: Any) -> list[Any] | None:
+    """The batch's targets as floats (a float, or a list of floats for several outputs), if its loss takes them as
+    numbers; else None."""
+    if batch.loss not in _NUMERIC_TARGETS:
+        return None
+    out: list[Any] = []
+    for y in batch.y:
+        t = np.asarray(batch.target(y), dtype=float)
+        if t.ndim > 1:
+            return None
+        out.append(float(t) if t.ndim == 0 else t.tolist())
+    return out
+
+
+class _Recorded:
+    """One recorded batch loss: its tape, its input and target leaves, and the model's outputs in it."""
+
+    def __init__(self, model: Any, batch: Any, targets: list[Any] | None) -> None:
+        rows = [[Value(float(v)) for v in x] for x in batch.X]
+        self.inputs = [v for row in rows for v in row]
+        self.targets: list[Value] = []
+        if targets is not None:  # the targets as leaves, so that other labels replay on the same tape
+            leaves = [[Value(v) for v in t] if isinstance(t, list) else Value(t) for t in targets]
+            self.targets = [v for t in leaves for v in (t if isinstance(t, list) else [t])]
+            batch = _with_targets(batch, leaves)
+        total, self.outs = batch_loss(model, batch, rows)
+        self.tape = Tape(total)
+
+    def step(self, batch: Any, targets: list[Any] | None) -> tuple[float, int]:
+        for v, x in zip(self.inputs, batch.X.ravel().tolist()):
             v.data = x
+        if targets is not None:
+            flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
+            for v, x in zip(self.targets, flat):
+                v.data = x
+        tape = self.tape
         loss = tape.forward()
         tape.backward()
         correct = 0
         if batch.predict is not None:
-            for o, t in zip(self._outs, batch.y):
+            for o, t in zip(self.outs, batch.y):
                 shown = [Value(tape.value(v)) for v in o] if isinstance(o, list) else Value(tape.value(o))
                 correct += batch.predict(shown) == int(t)
         return loss, correct
 
 
+def _with_targets(batch: Any, leaves: list[Any]) -> Any:
+    """The batch with its target transform replaced by one that returns the target leaves, row by row."""
+    it = iter(leaves)
+    return dataclasses.replace(batch, target=lambda _y: next(it))
+
+
 __all__ = ["Tape", "TapeBackend", "Program", "Equation", "Plan", "Group", "LayerGroup", "Kernel", "Elementwise",
            "Sums", "WeightedSums", "MatmulLayer", "record", "probe_ops", "fold_sums", "batch", "rewrite_layers",
-           "lay_out", "replay_eagerly"]
+           "lay_out", "replay_eagerly", "eager_order"]

@@ -1,0 +1,151 @@
+"""The tape keeps the engine's contract: no gradients of an old point, no silently untrained parameter, and eager
+code's own error messages in training."""
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd_nn.data import moons, spiral
+from autograd_nn.engine import DomainError, StaleGraphError, Value
+from autograd_nn.nn import MLP
+from autograd_nn.tape import Tape, TapeBackend
+from autograd_nn.train import fit
+
+
+def close(a, b):
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+# -- backward after the leaves changed ------------------------------------------------------------------------
+
+def test_backward_after_a_leaf_changed_without_forward_raises_instead_of_giving_the_old_points_gradients():
+    x, w = Value(0.5, label="x"), Value(2.0, label="w")
+    tape = Tape((w * x).tanh())
+    tape.forward()
+    w.data = 0.5  # d/dw tanh(w·x) = x·(1 − tanh²): 0.21 at the old point, 0.47 at the new one
+    with pytest.raises(StaleGraphError, match=r"1 leaf changed since the last forward\(\).*'w'.*read as 2\.0.*"
+                                              r"Call forward\(\) before backward\(\)"):
+        tape.backward()
+    assert w.grad == 0.0 and x.grad == 0.0  # nothing written
+    tape.forward()
+    tape.backward()
+    assert close(w.grad, 0.5 * (1 - math.tanh(0.25) ** 2))
+
+
+def test_backward_right_after_recording_reads_the_recorded_point():
+    x = Value(3.0)
+    tape = Tape(x * x)
+    tape.backward()  # no forward yet: the recorded values are the forward pass
+    assert x.grad == 6.0
+    x.data = 4.0
+    with pytest.raises(StaleGraphError):
+        tape.backward()
+
+
+def test_assignments_that_leave_the_leaves_as_forward_read_them_are_no_error():
+    x, other = Value(1.5), Value(7.0)
+    tape = Tape(x * x)
+    tape.forward()
+    other.data = 8.0  # not a leaf of this tape
+    x.data = 2.0
+    x.data = 1.5  # back to what forward read
+    tape.backward()
+    assert x.grad == 3.0
+
+
+# -- a replaced parameter ---------------------------------------------------------------------------------
+
+def test_check_with_parameters_names_a_replaced_parameter():
+    model = MLP(2, [3, 1], seed=0)
+    tape = Tape(model([0.5, -1.0]))
+    tape.check(parameters=model.parameters())
+    model.layers[1].neurons[0].w[2] = Value(0.25)
+    tape.check()  # the recorded graph itself did not change
+    with pytest.raises(ValueError, match=r"1 parameter is not a leaf of the recorded graph.*parameter 11, "
+                                         r"Value\(data=0\.25.*replaced in the model.*Record a new Tape"):
+        tape.check(parameters=model.parameters())
+
+
+def test_the_tape_backend_records_again_when_a_parameter_is_replaced():
+    X, y = moons(30, 0.1, seed=1)
+    backend = TapeBackend()
+    runs = []
+    for use in ({}, {"backend": backend}):
+        model = MLP(2, [4, 1], activation="relu", seed=3)
+        fit(model, X, y, epochs=2, lr=0.05, progress=False, **use)
+        fresh = Value(0.3)
+        model.layers[0].neurons[1].w[0] = fresh  # e.g. re-initialising one weight between two fits
+        history = fit(model, X, y, epochs=3, lr=0.05, progress=False, **use)
+        assert fresh.data != 0.3 and fresh.grad != 0.0  # the new Value is trained
+        runs.append((history.loss, [p.data for p in model.parameters()]))
+    assert backend.recordings == 2
+    (loss_a, p_a), (loss_b, p_b) = runs
+    assert all(close(a, b) for a, b in zip(loss_a + p_a, loss_b + p_b))
+
+
+# -- eager's error text in training -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", ["hinge", "bce", "mse", "cross_entropy"])
+def test_a_training_run_that_overflows_gives_the_same_domain_error_under_the_tape(loss):
+    X, y = moons(20, 0.1, seed=0)
+    outs = 2 if loss == "cross_entropy" else 1
+    messages = []
+    for use in ({}, {"backend": TapeBackend()}):
+        model = MLP(2, [8, 8, outs], activation="relu", seed=4)
+        for p in model.layers[1].parameters():
+            p.data *= 1e160  # the second layer's sums overflow on the first step
+        with pytest.raises(DomainError) as info:
+            fit(model, X, y.astype(float) if loss == "mse" else y, loss=loss, epochs=2, lr=0.1, l2=1e-4,
+                metric=None if loss == "mse" else "accuracy", progress=False, **use)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+    assert messages[0].startswith("fit: step 0 (epoch 1) could not compute the loss and its gradients: ")
+    assert "overflow" in messages[0]
+
+
+def test_of_two_failing_ops_the_tape_reports_the_one_eager_code_meets_first():
+    def build(a, b):
+        return a.log() * 2 + b.sqrt() * 3
+
+    a, b = Value(1.0), Value(1.0)
+    tape = Tape(build(a, b))
+    a.data, b.data = -1.0, -4.0
+    with pytest.raises(DomainError) as eager:
+        build(Value(-1.0), Value(-4.0))
+    with pytest.raises(DomainError) as taped:
+        tape.forward()
+    assert str(taped.value) == str(eager.value) and "log" in str(eager.value)
+
+
+# -- mini-batches -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss", ["hinge", "bce", "squared_error"])
+def test_mini_batches_record_each_batch_shape_once_and_match_eager(loss):
+    X, y = moons(40, 0.1, seed=0)
+    labels = y.astype(float) if loss == "squared_error" else y
+    backend = TapeBackend()
+    runs = []
+    for use in ({}, {"backend": backend}):
+        model = MLP(2, [6, 1], activation="tanh", seed=2)
+        history = fit(model, X, labels, loss=loss, epochs=3, batch_size=16, lr=0.05, l2=1e-3, progress=False,
+                      metric=None if loss == "squared_error" else "accuracy", **use)
+        runs.append((history.loss, history.accuracy, [p.data for p in model.parameters()]))
+    assert backend.recordings == 2  # batches of 16 and the last one of 8, each recorded once over 3 epochs
+    (loss_a, acc_a, p_a), (loss_b, acc_b, p_b) = runs
+    assert acc_a == acc_b
+    assert all(close(a, b) for a, b in zip(loss_a + p_a, loss_b + p_b))
+
+
+def test_cross_entropy_batches_are_recorded_per_label_sequence_and_match_eager():
+    X, y = spiral(30, 0.1, seed=0, classes=3)
+    backend = TapeBackend()
+    runs = []
+    for use in ({}, {"backend": backend}):
+        model = MLP(2, [8, 3], activation="relu", seed=1)
+        history = fit(model, X, y, loss="cross_entropy", epochs=2, batch_size=10, lr=0.05, progress=False, **use)
+        runs.append((history.loss, [p.data for p in model.parameters()]))
+    assert 3 <= backend.recordings <= 6
+    (loss_a, p_a), (loss_b, p_b) = runs
+    assert all(close(a, b) for a, b in zip(loss_a + p_a, loss_b + p_b))
+    assert np.isfinite(loss_b).all()
