@@ -20,6 +20,17 @@ def records(src: str) -> dict[str, dict[str, str]]:
     return {k: v for k, v in dot_nodes(src).items() if v.get("shape") == "record"}
 
 
+def label_value(label: str) -> float:
+    """The number an edge label stands for: "-3", "1 ×60" (60 uses, 1 each), "0.5 + -0.5", "Σ 12 (of 60)"."""
+    if label.startswith("Σ "):
+        return float(label.split()[1])
+    total = 0.0
+    for term in label.split(" + "):
+        value, _, count = term.partition(" ×")
+        total += float(value) * (int(count) if count else 1)
+    return total
+
+
 def test_product_graph_counts_and_labels() -> None:
     x, y = Value(2.0, label="x"), Value(-3.0, label="y")
     z = x * y
@@ -56,9 +67,10 @@ def test_labels_that_look_like_record_syntax_are_escaped() -> None:
 
 
 def test_local_grads_can_be_hidden() -> None:
-    x = Value(2.0)
-    src = draw_graph(x * x, show_local_grads=False).source
-    assert all(not a.get("label") for _, _, a in dot_edges(src))
+    x, y = Value(2.0), Value(3.0)
+    src = draw_graph(x * x * y, show_local_grads=False).source
+    labels = sorted(a.get("label", "") for _, _, a in dot_edges(src))
+    assert labels == ["", "", "", "", "×2"]  # x*x: x is used twice by one op, which still shows; no derivative
 
 
 def red_chain_value(src: str, w_name: str, root_name: str) -> tuple[float, float]:
@@ -66,7 +78,7 @@ def red_chain_value(src: str, w_name: str, root_name: str) -> tuple[float, float
     ins: dict[str, list[tuple[str, float]]] = {}
     for s, d, a in dot_edges(src):
         if a.get("color") == HOT:
-            ins.setdefault(d, []).append((s, float(a["label"]) if a.get("label") else 1.0))
+            ins.setdefault(d, []).append((s, label_value(a["label"]) if a.get("label") else 1.0))
     memo: dict[str, tuple[float, float]] = {}
 
     def val(n: str) -> tuple[float, float]:
