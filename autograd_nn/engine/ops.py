@@ -145,8 +145,8 @@ class Op:
         else:
             why = "the result is not a finite number (overflow)"
         text = self.describe(args)
-        if self.name not in text and self.symbol not in text:  # an n-ary op written out: a + b + c
-            text = f"{self.name} {text}"
+        if callable(self.template) and self.symbol not in text:  # a fused op written out: b + w * a
+            text = f"{self.name}: {text}"
         return DomainError(f"{text}: {why}")
 
     # -- applying the op -----------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1,
          domain=Domain("argument must be > 0", lambda x: x > 0), method="log", function="log")
 POW = Op("pow", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a)),
          arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
-         domain=Domain("the base must be > 0 when the exponent is a Value", lambda a, b: a > 0), edge=_first)
+         domain=Domain("the base must be > 0 when the exponent is not a constant", lambda a, b: a > 0), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
          template="-{0}", precedence=3, symbol="-", vector=np.negative)
 EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), method="exp", function="exp")

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from ..engine import Value, topological_order, walk
 
 Factor = tuple[Value, Value, float]  # (child, parent, ∂child/∂parent)
+_Link = tuple[Factor, "_Link | None"]
+
+
+def _unlink(link: _Link | None) -> list[Factor]:
+    path = []
+    while link is not None:
+        factor, link = link
+        path.append(factor)
+    return path
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,9 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
         if local is not None:
             partials[node] = tuple(float(x) for x in local)
     count: dict[Value, int] = {w: 1}
-    written: dict[Value, list[list[Factor]]] = {w: [[]]}
+    # A written path is a linked list (factor, rest of the path to w): extending it by one factor shares the
+    # rest, so a long chain costs one link per node instead of a copy of the whole path.
+    written: dict[Value, list[_Link | None]] = {w: [None]}
     depends: set[Value] = {w}  # every node that depends on w, whether or not a gradient flows
     blocked: list[Value] = []
     for node, _, _ in reversed(visits):  # parents first
@@ -50,15 +61,16 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
         if node not in partials:
             continue
         count[node] = 0
-        acc: list[list[Factor]] = []
+        links: list[_Link | None] = []
         for p, d in zip(node.parents, partials[node]):
             if p in count:
                 count[node] += count[p]
-                acc.extend([(node, p, d)] + path for path in written[p][:max_paths])
+                links.extend(((node, p, d), rest) for rest in written[p][:max_paths - len(links)])
             elif p in depends and p not in blocked:
                 blocked.append(p)
-        written[node] = acc[:max_paths]
-    return Chain(total, written.get(root, []), count.get(root, 0), blocked)
+        written[node] = links
+    paths = [_unlink(link) for link in written.get(root, [])]
+    return Chain(total, paths, count.get(root, 0), blocked)
 
 
 def paths_to_root(root: Value, w: Value) -> set[Value]:
