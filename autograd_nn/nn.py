@@ -73,6 +73,22 @@ def _check_input(x: Any, nin: int, who: str) -> list[Any]:
     return x
 
 
+def _as_values(x: list[Any], who: str) -> list[Value]:
+    """A checked input row with its plain numbers made Values once, so that every neuron of the first layer reads
+    the same leaf (left as numbers, each neuron's weighted sum would make its own constant of each: a graph 16×
+    larger for a layer of 16). The same floats either way."""
+    if all(type(v) is Value for v in x):
+        return x
+    for i, v in enumerate(x):
+        try:
+            finite = type(v) is Value or math.isfinite(v)
+        except OverflowError:  # an integer beyond floats: Value() names it
+            finite = True
+        if not finite:
+            raise ValueError(f"{who}: input[{i}] = {v!r} is not a finite number")
+    return [v if type(v) is Value else Value(v) for v in x]
+
+
 def _check_size(n: Any, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"{what} must be a positive integer, got {n!r}")
@@ -185,7 +201,7 @@ class MLP(Module):
                              init=init) for i in range(len(self.nouts))]
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
-        row = _check_input(x, self.nin, "MLP")
+        row = _as_values(_check_input(x, self.nin, "MLP"), "MLP")
         outs: list[Value] = []
         for layer in self.layers:
             outs = [n(row) for n in layer.neurons]  # sizes match by construction: skip the per-layer check
