@@ -59,7 +59,7 @@ from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
 from .engine.value import Value
 from .train import LOSSES, batch_loss, value_backend
 
-_data = attrgetter("data")
+_data = attrgetter("_data")  # what Value.data reads (its getter is this attrgetter), without the property
 
 
 def _name(start: int, stop: int) -> str:
@@ -720,8 +720,14 @@ class Tape:
         self._in_place_order = [self.leaves[k] for k in np.argsort(place[:len(self.leaves)]).tolist()]
         self._values = np.empty(self.plan.size)
         self._values[place] = [v.data for v in folded.nodes]
+        self._grads = np.zeros(self.plan.size)
         self._clock = _engine_value._clock  # the write clock when the leaves' data were last read into _values
         self._leaf_set: set[Value] | None = None
+        self._bound: Bound | None = None
+        self._read_order = self._in_place_order  # the leaves forward reads from their Values, and their places
+        self._read_places: Any = np.arange(len(self.leaves))  # (forward reads them as a slice while all are read)
+        self._read_slice: Any = slice(0, len(self.leaves))
+        self._forward_done = False
 
     def __str__(self) -> str:
         return str(self.plan)
@@ -759,10 +765,15 @@ class Tape:
                                  "replaced in the model after the Tape was recorded? Record a new Tape")
 
     def forward(self) -> float:
-        """Recompute every node from the leaves' current ``.data``; return the root's value."""
+        """Recompute every node from the leaves' current ``.data`` (a bound leaf: from its array); return the root's
+        value. The leaves are read only when some ``.data`` was assigned since they were last read (the engine's
+        write clock moved): a step that writes no Value reads none."""
         vals = self._values
-        self._clock = _engine_value._clock
-        vals[:len(self.leaves)] = list(map(_data, self._in_place_order))
+        if _engine_value._clock != self._clock:
+            self._read_leaves()
+        bound = self._bound
+        if bound is not None and bound._copied is not None:
+            vals[bound._copied] = bound.data  # an array that is no view of vals: copied in
         try:
             with np.errstate(all="ignore"):
                 self.plan.forward(vals)
@@ -771,15 +782,26 @@ class Tape:
             fast = False
         if not fast:
             self._forward_eagerly()
+        self._forward_done = True
         return float(vals[self.plan.root])
 
-    def backward(self) -> None:
-        """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would (an error leaves
-        every ``.grad`` as it was)."""
-        vals, n = self._values, len(self.leaves)
+    def _read_leaves(self) -> None:
+        """The leaves' .data into their places (a bound leaf's .data only if it was assigned since bind or the last
+        write_back: an assignment is never lost); then remember the write clock."""
+        clock = _engine_value._clock
+        vals = self._values
+        vals[self._read_slice] = list(map(_data, self._read_order))
+        if self._bound is not None:
+            self._bound._take_assigned()
+        self._clock = clock
+
+    def gradient(self) -> np.ndarray:
+        """∂root/∂(every slot) at the point of the last ``forward()``, in the tape's gradient array (reused: the
+        next call overwrites it); no Value's ``.grad`` is touched. A bound array's ``grad`` is a view of it."""
+        vals, grads, n = self._values, self._grads, len(self.leaves)
         if _engine_value._clock != self._clock:  # some .data was assigned since forward: was it a leaf's?
             self._check_leaves_unchanged()
-        grads = np.zeros(len(vals))
+        grads.fill(0.0)
         grads[self.plan.root] = 1.0
         try:
             with np.errstate(all="ignore"):
@@ -787,7 +809,16 @@ class Tape:
             fast = bool(np.isfinite(grads).all())
         except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
             fast = False
-        found = grads[:n].tolist() if fast else self._backward_eagerly()  # the leaves in the order of their places
+        if not fast:
+            found = self._backward_eagerly()  # the leaves in the order of their places
+            grads[n:] = 0.0  # the inner slots are not computed by the error path
+            grads[:n] = found
+        return grads
+
+    def backward(self) -> None:
+        """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would (an error leaves
+        every ``.grad`` as it was)."""
+        found = self.gradient()[:len(self.leaves)].tolist()  # the leaves in the order of their places
         leaves = self._in_place_order
         totals = [leaf.grad + g for leaf, g in zip(leaves, found)]
         if not math.isfinite(sum(totals)):  # a non-finite total makes the sum so (an overflowing sum: look closer)
@@ -797,13 +828,35 @@ class Tape:
         for leaf, total in zip(leaves, totals):
             leaf.grad = total
 
+    def bind(self, parameters: Sequence[Value]) -> Bound:
+        """Let ``parameters`` (leaves of this tape, e.g. ``model.parameters()``) keep their numbers in one float64
+        array, :attr:`Bound.data`, which the tape reads directly: an optimizer steps that array (one numpy operation)
+        with the gradients in :attr:`Bound.grad` (filled by :meth:`gradient`), and no Value is read or written
+        during a step. The Values' ``.data`` are brought up to date by :meth:`Bound.write_back` (e.g. once after
+        training); a ``.data`` assigned while bound is taken into the array by the next forward."""
+        if self._bound is not None:
+            raise ValueError("Tape.bind: this tape already has bound parameters")
+        self.check(parameters)
+        places = np.array([self._slot[p] for p in parameters], dtype=np.intp)
+        if len(np.unique(places)) != len(places):
+            raise ValueError("Tape.bind: a parameter is listed twice")
+        self._bound = Bound(self, places)
+        unbound = np.ones(len(self.leaves), dtype=bool)
+        unbound[places] = False
+        self._read_places = np.flatnonzero(unbound)
+        self._read_order = [self._in_place_order[i] for i in self._read_places.tolist()]
+        self._read_slice = self._read_places
+        self._clock = -1  # read everything at the next forward
+        return self._bound
+
     def _check_leaves_unchanged(self) -> None:
         """Raise StaleGraphError if a leaf's .data differs from what the last forward() read (else remember the
         clock, so that the next backward does not look again)."""
-        n = len(self.leaves)
         clock = _engine_value._clock
-        now = np.fromiter(map(_data, self._in_place_order), dtype=float, count=n)
-        changed = np.flatnonzero(now != self._values[:n])
+        now = np.fromiter(map(_data, self._read_order), dtype=float, count=len(self._read_order))
+        changed = self._read_places[now != self._values[self._read_places]]
+        if self._bound is not None:
+            changed = np.concatenate([changed, self._bound._assigned()])
         if len(changed):
             i = int(changed[0])
             leaf = self._in_place_order[i]
@@ -815,7 +868,8 @@ class Tape:
 
     def _forward_eagerly(self) -> None:
         """The error path of forward: eager code's values, or eager code's error."""
-        nodes = replay_eagerly(self.program)
+        places = [self._slot[leaf] for leaf in self.leaves]
+        nodes = replay_eagerly(self.program, self._values[places].tolist())
         vals, slot = self._values, self._slot
         for recorded, fresh in zip(self.program.nodes, nodes):
             i = slot.get(recorded)
@@ -833,6 +887,59 @@ class Tape:
             if node.is_leaf():
                 found[place_of[node]] = g
         return found
+
+
+class Bound:
+    """Parameters of a :class:`Tape` whose numbers live in one float64 array (see :meth:`Tape.bind`).
+
+    ``params[k]``'s number is ``data[k]`` and its gradient (after ``tape.gradient()``) ``grad[k]``; both are views
+    of the tape's arrays when the parameters' places form one run (a layer's W and b are placed side by side), so
+    ``data -= lr * grad`` is a whole SGD step. The order is the tape's (layer by layer, W column by column); use
+    :meth:`grad_of` for another order. While bound, the Values' ``.data`` are not updated: :meth:`write_back`
+    does it.
+    """
+
+    def __init__(self, tape: Tape, places: np.ndarray) -> None:
+        order = np.argsort(places, kind="stable")
+        self.places = places[order]
+        self.params: list[Value] = [tape._in_place_order[i] for i in self.places.tolist()]
+        self._tape = tape
+        lo, n = int(self.places[0]), len(self.places)
+        run = bool((self.places == np.arange(lo, lo + n)).all())
+        self._copied: np.ndarray | None = None if run else self.places
+        self.data: np.ndarray = tape._values[lo:lo + n] if run else tape._values[self.places].copy()
+        self._shown = np.array([p.data for p in self.params])  # the numbers the Values hold
+        self.data[:] = self._shown
+
+    @property
+    def grad(self) -> np.ndarray:
+        """The parameters' gradients from the last ``tape.gradient()``, in the order of ``params``."""
+        grads = self._tape._grads
+        return grads[self.places[0]:self.places[0] + len(self.places)] if self._copied is None else \
+            grads[self.places]
+
+    def grad_of(self, parameters: Sequence[Value]) -> np.ndarray:
+        """The gradients of ``parameters`` (bound ones, in any order) from the last ``tape.gradient()``."""
+        slot = self._tape._slot
+        return self._tape._grads[[slot[p] for p in parameters]]
+
+    def write_back(self) -> None:
+        """Assign every parameter's ``.data`` from the array (each checked, as any assignment)."""
+        for p, x in zip(self.params, self.data.tolist()):
+            p.data = x
+        self._shown = self.data.copy()
+
+    def _assigned(self) -> np.ndarray:
+        """The places of the parameters whose ``.data`` was assigned since bind or the last write_back."""
+        now = np.fromiter(map(_data, self.params), dtype=float, count=len(self.params))
+        return self.places[now != self._shown]
+
+    def _take_assigned(self) -> None:
+        now = np.fromiter(map(_data, self.params), dtype=float, count=len(self.params))
+        changed = now != self._shown
+        if changed.any():
+            self.data[changed] = now[changed]
+            self._shown[changed] = now[changed]
 
 
 class TapeBackend:
@@ -933,6 +1040,6 @@ def _with_targets(batch: Any, leaves: list[Any]) -> Any:
     return dataclasses.replace(batch, target=lambda _y: next(it))
 
 
-__all__ = ["Tape", "TapeBackend", "Program", "Equation", "Plan", "Group", "LayerGroup", "Kernel", "Elementwise",
-           "Sums", "WeightedSums", "MatmulLayer", "record", "probe_ops", "fold_sums", "batch", "rewrite_layers",
-           "lay_out", "replay_eagerly", "eager_order"]
+__all__ = ["Tape", "Bound", "TapeBackend", "Program", "Equation", "Plan", "Group", "LayerGroup", "Kernel",
+           "Elementwise", "Sums", "WeightedSums", "MatmulLayer", "record", "probe_ops", "fold_sums", "batch",
+           "rewrite_layers", "lay_out", "replay_eagerly", "eager_order"]

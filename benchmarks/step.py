@@ -1,29 +1,67 @@
-"""Time one full-batch training step in micrograd 0.1.0, the plain engine, the Tape and numpy (run by hand).
+"""Time one full-batch training step in micrograd 0.1.0, the plain engine, the Tape, numpy by hand and PyTorch.
 
-Workload: moons (100 samples, noise 0.1), MLP 2-16-16-1 (ReLU hidden, linear output), hinge loss + 1e-4·Σp²,
-forward + backward + SGD update. Same data, same initial weights, same loss everywhere; the systems are timed
-round-robin in one run and the medians compared. autograd_nn runs its own MLP, hinge and mean_loss; the tape is
-recorded once before timing. A timed step is only forward, backward and update: the gradients are collected for
-the agreement check on the first step, outside the timing.  Usage: python benchmarks/step.py [--reps 7]
+    python benchmarks/step.py [--reps 7] [--workload moons|spiral|both]
+
+moons (micrograd's demo): 100 samples (noise 0.1), MLP 2-16-16-1 (ReLU hidden, linear output),
+mean hinge max(0, 1 − y·s) + 1e-4·Σp², SGD.
+spiral (ten times larger): 300 samples, 3 classes, MLP 2-32-32-3 (ReLU hidden, linear output), mean softmax
+cross-entropy + 1e-4·Σp², SGD. micrograd is left out there: micrograd 0.1.0 has no exp or log, so it cannot
+write softmax cross-entropy (and at its moons speed one step would take about 40 s).
+
+A step is forward + backward + the SGD update. Every system starts from the same data and initial weights; the
+first step of each is checked to give the same loss and gradients (1e-12, relative to max(1, |x|)), outside the
+timing; then the systems are timed round-robin in one run and the medians compared. The plain engine and the
+Tape run in several ways of writing the step: the model called on plain floats as the README does
+(``model(list(x))``) or on Value inputs, the loss as ``losses.mean_loss`` (+ α·weighted_sum(p, p)) or
+micrograd-style with ``sum()``. A Tape is recorded once, before timing (as fit's TapeBackend does). "Tape,
+arrays" is the same tape with the parameters bound to one float64 array (``Tape.bind``): the update is one numpy
+operation and no Value is read or written during the step.
+
+PyTorch (optional: ``pip install -e .[bench]``, torch==2.13.0; its rows are skipped without it) runs eager on
+CPU in float64: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``torch.optim.SGD``, with
+``torch.set_num_threads`` set to numpy's BLAS thread count.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from micrograd import engine as mg_engine
-from micrograd import nn as mg_nn
 
-from autograd_nn.engine import Value
-from autograd_nn.losses import hinge, mean_loss
+from autograd_nn import data
+from autograd_nn.engine import Value, weighted_sum
+from autograd_nn.losses import hinge, mean_loss, softmax_cross_entropy
 from autograd_nn.nn import MLP
 from autograd_nn.tape import Tape
 
-SIZES = [2, 16, 16, 1]
+try:
+    from micrograd import engine as mg_engine
+    from micrograd import nn as mg_nn
+except ImportError:  # a test dependency: its row is skipped without it
+    mg_engine = mg_nn = None
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
 ALPHA, LR = 1e-4, 0.05
+
+
+@dataclass
+class Workload:
+    name: str
+    sizes: list[int]
+    X: np.ndarray
+    y: np.ndarray  # moons: ±1 floats; spiral: class indices
+    kind: str  # "hinge" or "cross_entropy"
+    micrograd: bool
 
 
 def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -35,12 +73,20 @@ def moons(n: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, 
     return X + rng.normal(scale=noise, size=X.shape), y
 
 
-def initial_weights(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+def workloads() -> dict[str, Workload]:
+    Xm, ym = moons()
+    Xs, ys = data.spiral(300, 0.1, seed=0, classes=3)
+    return {"moons": Workload("moons", [2, 16, 16, 1], Xm, ym, "hinge", True),
+            "spiral": Workload("spiral", [2, 32, 32, 3], Xs, ys.astype(int), "cross_entropy", False)}
+
+
+def initial_weights(sizes: list[int], seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer (W of shape (nout, nin), b), as PyTorch lays them out; U(-1, 1) as micrograd's init."""
     rng = np.random.default_rng(seed)
-    return [(rng.uniform(-1, 1, (nout, nin)), rng.uniform(-1, 1, nout)) for nin, nout in zip(SIZES, SIZES[1:])]
+    return [(rng.uniform(-1, 1, (nout, nin)), rng.uniform(-1, 1, nout)) for nin, nout in zip(sizes, sizes[1:])]
 
 
-def set_weights(model, weights):
+def set_weights(model: Any, weights: list[tuple[np.ndarray, np.ndarray]]) -> Any:
     """Give a model (autograd_nn's or micrograd's: both have layers → neurons → w, b) the shared weights."""
     for layer, (W, B) in zip(model.layers, weights):
         for neuron, row, b in zip(layer.neurons, W, B):
@@ -50,137 +96,254 @@ def set_weights(model, weights):
     return model
 
 
-def library_model(weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
-    """autograd_nn's own MLP (fused weighted-sum neurons), set to the shared initial weights."""
-    return set_weights(MLP(SIZES[0], SIZES[1:], activation="relu", output_activation="linear"), weights)
+# -- autograd_nn: the plain engine and the tape -------------------------------------------------------------
+
+def library_model(w: Workload, weights: list[tuple[np.ndarray, np.ndarray]]) -> MLP:
+    return set_weights(MLP(w.sizes[0], w.sizes[1:], activation="relu", output_activation="linear"), weights)
 
 
-def loss_graph(model: MLP, X: np.ndarray, y: np.ndarray) -> Value:
-    """The workload's loss with the library's pieces: mean hinge over the batch + α·Σp² (the same sum as micrograd)."""
-    inputs = [[Value(v) for v in xi] for xi in X.tolist()]
-    data_loss = mean_loss([hinge(model(x), yi) for x, yi in zip(inputs, y.tolist())])
-    return data_loss + ALPHA * sum(p * p for p in model.parameters())
+def loss_graph(model: MLP, w: Workload, inputs: str, style: str) -> Value:
+    """The workload's loss on Values. inputs: "floats" (``model(list(x))``, as the README) or "values" (Value
+    inputs, as micrograd's demo); style: "mean_loss" (losses.mean_loss + α·weighted_sum(p, p), as fit) or "sum"
+    (micrograd's ``sum(losses) * (1/n) + α·sum(p*p)``)."""
+    rows = w.X.tolist()
+    xs = rows if inputs == "floats" else [[Value(v) for v in row] for row in rows]
+    outs = [model(list(x)) for x in xs]
+    if w.kind == "hinge":
+        per = [hinge(o, yi) for o, yi in zip(outs, w.y.tolist())]
+    else:
+        per = [softmax_cross_entropy(o, int(k)) for o, k in zip(outs, w.y.tolist())]
+    ps = model.parameters()
+    if style == "mean_loss":
+        return mean_loss(per) + ALPHA * weighted_sum(ps, ps)
+    return sum(per) * (1.0 / len(per)) + ALPHA * sum(p * p for p in ps)
 
 
-def step_ours(X, y, model):
-    loss = loss_graph(model, X, y)
-    model.zero_grad()
-    loss.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad
-    return loss.data
+def value_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Callable[[], float], Callable]:
+    model = library_model(w, weights)
+    params = model.parameters()
+
+    def step() -> float:
+        loss = loss_graph(model, w, inputs, style)
+        model.zero_grad()
+        loss.backward()
+        for p in params:
+            p.data -= LR * p.grad
+        return loss.data
+
+    return step, lambda: [p.grad for p in params]
 
 
-def step_tape(tape, params):
-    loss = tape.forward()  # reads the parameters' current .data
-    for p in params:
-        p.grad = 0.0
-    tape.backward()
-    for p in params:
-        p.data -= LR * p.grad
-    return loss
+def tape_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Callable[[], float], Callable]:
+    model = library_model(w, weights)
+    params = model.parameters()
+    tape = Tape(loss_graph(model, w, inputs, style))
+
+    def step() -> float:
+        loss = tape.forward()  # reads the parameters' current .data
+        for p in params:
+            p.grad = 0.0
+        tape.backward()
+        for p in params:
+            p.data -= LR * p.grad
+        return loss
+
+    return step, lambda: [p.grad for p in params]
+
+
+def tape_arrays_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    model = library_model(w, weights)
+    params = model.parameters()
+    tape = Tape(loss_graph(model, w, "floats", "mean_loss"))
+    bound = tape.bind(params)  # the parameters' numbers now live in bound.data (a view of the tape's array)
+    theta, grad = bound.data, bound.grad
+
+    def step() -> float:
+        loss = tape.forward()
+        tape.gradient()  # ∂loss/∂p into bound.grad (overwritten, not accumulated)
+        np.subtract(theta, LR * grad, out=theta)  # the SGD update: one numpy operation on the shared array
+        return loss
+
+    return step, lambda: bound.grad_of(params).tolist()
 
 
 # -- micrograd 0.1.0 ----------------------------------------------------------------------------------------
-def micrograd_model(weights):
-    return set_weights(mg_nn.MLP(2, SIZES[1:]), weights)  # ReLU hidden layers, linear output (micrograd's default)
+
+def micrograd_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    model = set_weights(mg_nn.MLP(w.sizes[0], w.sizes[1:]), weights)  # ReLU hidden, linear output
+    params = model.parameters()
+
+    def step() -> float:
+        inputs = [[mg_engine.Value(v) for v in xi] for xi in w.X.tolist()]
+        scores = [model(x) for x in inputs]
+        losses = [(1 + -yi * s).relu() for yi, s in zip(w.y.tolist(), scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        loss = data_loss + ALPHA * sum(p * p for p in params)
+        model.zero_grad()
+        loss.backward()
+        for p in params:
+            p.data -= LR * p.grad
+        return loss.data
+
+    return step, lambda: [p.grad for p in params]
 
 
-def step_micrograd(X, y, model):
-    inputs = [[mg_engine.Value(v) for v in xi] for xi in X.tolist()]
-    scores = [model(x) for x in inputs]
-    losses = [(1 + -yi * s).relu() for yi, s in zip(y.tolist(), scores)]
-    data_loss = sum(losses) * (1.0 / len(losses))
-    loss = data_loss + ALPHA * sum(p * p for p in model.parameters())
-    model.zero_grad()
-    loss.backward()
-    for p in model.parameters():
-        p.data -= LR * p.grad
-    return loss.data
+# -- numpy by hand: matrix backprop -------------------------------------------------------------------------
+
+def numpy_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    Ws = [(W.copy(), b.copy()) for W, b in weights]
+    X, y, n = w.X, w.y, len(w.y)
+    last: list[Any] = []
+    onehot = np.eye(w.sizes[-1])[y] if w.kind == "cross_entropy" else None
+
+    def step() -> float:
+        acts, zs, a = [X], [], X
+        for k, (W, b) in enumerate(Ws):
+            z = a @ W.T + b
+            zs.append(z)
+            a = np.maximum(z, 0.0) if k < len(Ws) - 1 else z
+            acts.append(a)
+        l2 = ALPHA * sum((W * W).sum() + (b * b).sum() for W, b in Ws)
+        if onehot is None:
+            margin = 1.0 - y * a[:, 0]
+            loss = np.maximum(margin, 0.0).sum() / n + l2
+            delta = ((margin > 0) * -y / n)[:, None]
+        else:
+            m = a.max(axis=1, keepdims=True)
+            e = np.exp(a - m)
+            s = e.sum(axis=1, keepdims=True)
+            loss = (np.log(s) + m - (a * onehot).sum(axis=1, keepdims=True)).sum() / n + l2
+            delta = (e / s - onehot) / n
+        grads: list[Any] = [None] * len(Ws)
+        for k in range(len(Ws) - 1, -1, -1):
+            W, b = Ws[k]
+            grads[k] = (delta.T @ acts[k] + 2 * ALPHA * W, delta.sum(0) + 2 * ALPHA * b)
+            if k:
+                delta = (delta @ W) * (zs[k - 1] > 0)
+        for (W, b), (gW, gb) in zip(Ws, grads):
+            W -= LR * gW
+            b -= LR * gb
+        last[:] = grads
+        return float(loss)
+
+    return step, lambda: [g for gW, gb in last for row, gbi in zip(gW, gb) for g in (*row, gbi)]
 
 
-# -- hand-written numpy matrix backprop ---------------------------------------------------------------------
-def step_numpy(X, y, Ws):
-    acts, zs, a = [X], [], X
-    for k, (W, b) in enumerate(Ws):
-        z = a @ W.T + b
-        zs.append(z)
-        a = np.maximum(z, 0.0) if k < len(Ws) - 1 else z
-        acts.append(a)
-    score = a[:, 0]
-    margin = 1.0 - y * score
-    n = len(y)
-    loss = np.maximum(margin, 0.0).sum() / n + ALPHA * sum((W * W).sum() + (b * b).sum() for W, b in Ws)
-    delta = ((margin > 0) * -y / n)[:, None]
-    grads = [None] * len(Ws)
-    for k in range(len(Ws) - 1, -1, -1):
-        W, b = Ws[k]
-        gW = delta.T @ acts[k] + 2 * ALPHA * W
-        gb = delta.sum(0) + 2 * ALPHA * b
-        grads[k] = (gW, gb)
-        if k:
-            delta = (delta @ W) * (zs[k - 1] > 0)
-    for (W, b), (gW, gb) in zip(Ws, grads):
-        W -= LR * gW
-        b -= LR * gb
-    Ws.last_grads = grads  # for the check only: keeping a reference costs nothing
-    return float(loss)
+# -- PyTorch eager, float64, CPU ----------------------------------------------------------------------------
+
+def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    nn = torch.nn
+    layers: list[Any] = []
+    for k, (W, b) in enumerate(weights):
+        linear = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers += [linear] if k == len(weights) - 1 else [linear, nn.ReLU()]
+    model = nn.Sequential(*layers)
+    params = list(model.parameters())
+    opt = torch.optim.SGD(params, lr=LR)
+    X = torch.from_numpy(w.X)
+    y = torch.from_numpy(w.y)
+    kind = w.kind
+
+    def step() -> float:
+        out = model(X)
+        if kind == "hinge":
+            data_loss = torch.relu(1.0 - y * out[:, 0]).mean()
+        else:
+            data_loss = torch.nn.functional.cross_entropy(out, y)
+        loss = data_loss + ALPHA * sum((p * p).sum() for p in params)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
+
+    def grads() -> list[float]:
+        out = []
+        for lin in layers[::2]:
+            for row, gb in zip(lin.weight.grad.numpy(), lin.bias.grad.numpy()):
+                out += [*row.tolist(), float(gb)]
+        return out
+
+    return step, grads
 
 
-class NumpyState(list):
-    """[(W, b), …] per layer, plus the last step's gradients for the check."""
+def numpy_threads() -> int:
+    """numpy's BLAS thread count: the *_NUM_THREADS variables OpenBLAS reads, else the CPUs it may use."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
-    last_grads: list = []
+
+def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
+    weights = initial_weights(w.sizes)
+    out: dict[str, tuple[Callable[[], float], Callable]] = {}
+    if w.micrograd and mg_nn is not None:
+        out["micrograd 0.1.0"] = micrograd_system(w, weights)
+    out["Value, floats, mean_loss"] = value_system(w, weights, "floats", "mean_loss")
+    out["Value, Values, mean_loss"] = value_system(w, weights, "values", "mean_loss")
+    out["Value, floats, sum()"] = value_system(w, weights, "floats", "sum")
+    out["Tape, floats, mean_loss"] = tape_system(w, weights, "floats", "mean_loss")
+    out["Tape, Values, sum()"] = tape_system(w, weights, "values", "sum")
+    out["Tape, arrays"] = tape_arrays_system(w, weights)
+    out["numpy by hand"] = numpy_system(w, weights)
+    if torch is not None:
+        out["PyTorch eager f64"] = torch_system(w, weights)
+    return out
 
 
-def flat_grads(name: str, state) -> list[float]:
-    """The gradients of the step just taken, flattened in micrograd's parameter order (check only, not timed)."""
-    if name == "numpy by hand":
-        return [g for gW, gb in state.last_grads for row, gbi in zip(gW, gb) for g in (*row, gbi)]
-    return [p.grad for p in state]
+def run(w: Workload, reps: int) -> None:
+    print(f"\n== {w.name}: {len(w.X)} samples, MLP {'-'.join(map(str, w.sizes))}, "
+          f"{'mean hinge' if w.kind == 'hinge' else 'mean softmax cross-entropy'} + {ALPHA}·Σp², SGD lr {LR}")
+    systems = systems_for(w)
+    first = {name: (step(), grads()) for name, (step, grads) in systems.items()}
+    ref_name = "numpy by hand"
+    ref_loss, ref_grads = first[ref_name]
+    for name, (loss, grads) in first.items():
+        err = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip([loss, *grads], [ref_loss, *ref_grads]))
+        print(f"check {name:26s} first-step loss {loss:.15f}  max rel diff vs {ref_name} {err:.1e}")
+        assert len(grads) == len(ref_grads) and err < 1e-12, name
+
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(reps):  # round-robin: every system sees the same machine load
+        for name, (step, _) in systems.items():
+            t0 = time.perf_counter()
+            inner = 0
+            while True:  # repeat a fast step until ~20 ms have passed
+                step()
+                inner += 1
+                elapsed = time.perf_counter() - t0
+                if elapsed > 0.02:
+                    break
+            times[name].append(elapsed / inner)
+
+    med = {name: statistics.median(ts) for name, ts in times.items()}
+    base = "micrograd 0.1.0" if "micrograd 0.1.0" in med else "Value, floats, mean_loss"
+    torch_t = med.get("PyTorch eager f64")
+    faster = "× faster than " + ("micrograd" if base.startswith("micrograd") else "Value")
+    print(f"\n{'system':26s} {'median step':>12s} {faster:>26s} {'× numpy time':>13s} {'× PyTorch time':>15s}")
+    for name, t in med.items():
+        vs_torch = f"{t / torch_t:15.2f}" if torch_t else f"{'-':>15s}"
+        print(f"{name:26s} {t * 1e3:9.3f} ms {med[base] / t:26.1f} {t / med['numpy by hand']:13.2f} {vs_torch}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--workload", choices=["moons", "spiral", "both"], default="both")
     args = parser.parse_args()
-    X, y = moons()
-    weights = initial_weights()
-
-    mg_model = micrograd_model(weights)
-    ours = library_model(weights)
-    tape_model = library_model(weights)
-    tape_params = tape_model.parameters()
-    tape = Tape(loss_graph(tape_model, X, y))  # recorded once, before timing (as fit's TapeBackend does)
-    np_state = NumpyState((W.copy(), B.copy()) for W, B in weights)
-
-    systems = {
-        "micrograd 0.1.0": (lambda: step_micrograd(X, y, mg_model), mg_model.parameters()),
-        "autograd_nn Value": (lambda: step_ours(X, y, ours), ours.parameters()),
-        "autograd_nn Tape": (lambda: step_tape(tape, tape_params), tape_params),
-        "numpy by hand": (lambda: step_numpy(X, y, np_state), np_state),
-    }
-    # Check: the first step of every system gives the same loss and gradients (all start from the same weights).
-    first = {name: (step(), flat_grads(name, state)) for name, (step, state) in systems.items()}
-    ref_loss, ref_grads = first["micrograd 0.1.0"]
-    for name, (loss, grads) in first.items():
-        err = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip([loss, *grads], [ref_loss, *ref_grads]))
-        print(f"check {name:18s} first-step loss {loss:.12f}  max rel diff vs micrograd {err:.1e}")
-        assert len(grads) == len(ref_grads) and err < 1e-9, name
-
-    times: dict[str, list[float]] = {name: [] for name in systems}
-    for _ in range(args.reps):  # round-robin: every system sees the same machine load
-        for name, (step, _) in systems.items():
-            inner = 1 if name.startswith(("micrograd", "autograd_nn Value")) else 200
-            t0 = time.perf_counter()
-            for _ in range(inner):
-                step()
-            times[name].append((time.perf_counter() - t0) / inner)
-
-    med = {name: statistics.median(ts) for name, ts in times.items()}
-    print(f"\n{'system':18s} {'median step':>12s} {'× faster than micrograd':>24s} {'× numpy time':>13s}")
-    for name, t in med.items():
-        print(f"{name:18s} {t * 1e3:9.3f} ms {med['micrograd 0.1.0'] / t:24.1f} {t / med['numpy by hand']:13.1f}")
+    if torch is None:
+        print("PyTorch is not installed: its rows are skipped (pip install -e '.[bench]' for torch==2.13.0)")
+    else:
+        torch.set_num_threads(numpy_threads())
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s) as numpy's BLAS; float64 on CPU")
+    if mg_nn is None:
+        print("micrograd is not installed: its row is skipped (pip install micrograd==0.1.0)")
+    for name, w in workloads().items():
+        if args.workload in (name, "both"):
+            run(w, args.reps)
 
 
 if __name__ == "__main__":

@@ -149,3 +149,63 @@ def test_cross_entropy_batches_are_recorded_per_label_sequence_and_match_eager()
     (loss_a, p_a), (loss_b, p_b) = runs
     assert all(close(a, b) for a, b in zip(loss_a + p_a, loss_b + p_b))
     assert np.isfinite(loss_b).all()
+
+
+# -- parameters bound to one array ------------------------------------------------------------------------
+
+def moons_loss(model, X, y):
+    from autograd_nn.engine import weighted_sum
+    from autograd_nn.losses import hinge, mean_loss
+
+    ps = model.parameters()
+    return mean_loss([hinge(model(list(x)), 2 * int(t) - 1) for x, t in zip(X, y)]) + 1e-3 * weighted_sum(ps, ps)
+
+
+def test_sgd_on_a_bound_array_is_sgd_on_the_values():
+    X, y = moons(20, 0.1, seed=0)
+    eager_model, taped_model = (MLP(2, [5, 5, 1], activation="relu", seed=7) for _ in range(2))
+    params = taped_model.parameters()
+    tape = Tape(moons_loss(taped_model, X, y))
+    bound = tape.bind(params)
+    assert np.shares_memory(bound.data, tape._values)  # a view: the tape reads the array itself
+    assert sorted(map(id, bound.params)) == sorted(map(id, params))
+    for _ in range(4):
+        loss = moons_loss(eager_model, X, y)
+        eager_model.zero_grad()
+        loss.backward()
+        for p in eager_model.parameters():
+            p.data -= 0.1 * p.grad
+        assert close(tape.forward(), loss.data)
+        tape.gradient()
+        assert all(close(a, b.grad) for a, b in zip(bound.grad_of(params), eager_model.parameters()))
+        bound.data -= 0.1 * bound.grad
+    assert all(p.grad == 0.0 for p in params)  # gradient() writes no .grad
+    before = [p.data for p in params]
+    bound.write_back()
+    after = [p.data for p in params]
+    assert before != after
+    assert all(close(a, b.data) for a, b in zip(after, eager_model.parameters()))
+
+
+def test_a_bound_parameter_assigned_is_taken_and_a_stale_gradient_refused():
+    x, w = Value(0.5), Value(2.0)
+    tape = Tape(w * x)
+    bound = tape.bind([w])
+    tape.forward()
+    w.data = 3.0
+    with pytest.raises(StaleGraphError):
+        tape.gradient()
+    assert tape.forward() == 1.5 and bound.data[0] == 3.0
+    assert tape.gradient()[tape._slot[w]] == 0.5
+    with pytest.raises(ValueError, match="already has bound parameters"):
+        tape.bind([x])
+
+
+def test_only_leaves_of_the_tape_can_be_bound():
+    x = Value(0.5)
+    h = x * 2
+    tape = Tape(h * h)
+    with pytest.raises(ValueError, match="not a leaf of the recorded graph"):
+        tape.bind([h])
+    with pytest.raises(ValueError, match="listed twice"):
+        tape.bind([x, x])
