@@ -378,6 +378,36 @@ class _Slots:
             self.index = where.copy()
             self.repeats = len(np.unique(flat)) < n
 
+    def view(self, arr: np.ndarray) -> np.ndarray | None:
+        """The slots of ``arr`` as a view (of the block's shape) when they are a run, else None (a gather)."""
+        if type(self.index) is not slice:
+            return None
+        view = arr[self.index]
+        return view if len(self.shape) == 1 else view.reshape(self.shape)
+
+    def reader(self, arr: np.ndarray) -> Callable[[], np.ndarray]:
+        """A function reading the slots of ``arr`` (which must stay the same array): a view made once, or a
+        gather made at every call."""
+        view = self.view(arr)
+        if view is not None:
+            return lambda: view
+        index = self.index
+        return lambda: arr[index]
+
+    def adder(self, arr: np.ndarray) -> Callable[[Any], None]:
+        """A function adding its argument to the slots of ``arr`` (which must stay the same array)."""
+        view = self.view(arr)
+        if view is not None:
+            return functools.partial(np.add, view, out=view)  # view += x
+        index: Any = self.index
+        shape = self.shape
+        if self.repeats:
+            return lambda x: np.add.at(arr, index, np.broadcast_to(x, shape))
+
+        def add(x: Any) -> None:
+            arr[index] += x
+        return add
+
     def read(self, arr: np.ndarray) -> np.ndarray:
         if type(self.index) is slice:
             view = arr[self.index]
@@ -423,6 +453,12 @@ class Kernel:
     def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
         """Add ∂root/∂node · ∂node/∂operand to every operand's gradient (the nodes' own gradients are complete)."""
         raise NotImplementedError
+
+    def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        """forward and backward as functions of no argument over these two arrays (which must stay the same
+        arrays): their views are made once, here, instead of at every call. The same operations as
+        :meth:`forward` and :meth:`backward`."""
+        return functools.partial(self.forward, vals), functools.partial(self.backward, vals, grads)
 
     def operands(self) -> str:
         raise NotImplementedError
@@ -471,6 +507,36 @@ class Elementwise(Kernel):
         for row, d in zip(self.rows, partials):
             row.add(grads, d * g)
 
+    def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        reads = [row.reader(vals) for row in self.rows]
+        adds = [row.adder(grads) for row in self.rows]
+        out, g = vals[self.start:self.stop], grads[self.start:self.stop]
+        vector, inside, derivative, name = self.vector, self.inside, self.op.derivative, self.op.name
+        if len(reads) == 1:  # the common case (relu, tanh, …) without a list of arguments
+            read, add = reads[0], adds[0]
+
+            def forward1() -> None:
+                x = read()
+                out[:] = vector(x)
+                if inside is not None and not inside(x):
+                    raise _Outside(name)
+
+            def backward1() -> None:
+                d, = derivative(read(), out)
+                add(d * g)
+            return forward1, backward1
+
+        def forward() -> None:
+            args = [r() for r in reads]
+            out[:] = vector(*args)
+            if inside is not None and not inside(*args):
+                raise _Outside(name)
+
+        def backward() -> None:
+            for add, d in zip(adds, derivative(*[r() for r in reads], out)):
+                add(d * g)
+        return forward, backward
+
     def operands(self) -> str:
         return f"{self.op.name} {' '.join(map(str, self.rows))}"
 
@@ -491,6 +557,17 @@ class Sums(Kernel):
 
     def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
         self.block.add(grads, grads[self.start:self.stop])
+
+    def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        read, add = self.block.reader(vals), self.block.adder(grads)
+        out, g = vals[self.start:self.stop], grads[self.start:self.stop]
+
+        def forward() -> None:
+            out[:] = np.cumsum(read(), axis=0)[-1]
+
+        def backward() -> None:
+            add(g)
+        return forward, backward
 
     def operands(self) -> str:
         return f"sum {self.block}"
@@ -520,6 +597,22 @@ class WeightedSums(Kernel):
         self.w.add(grads, self.a.read(vals) * g)
         self.a.add(grads, self.w.read(vals) * g)
         self.b.add(grads, g)
+
+    def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        w, a, b = (s.reader(vals) for s in (self.w, self.a, self.b))
+        add_w, add_a, add_b = (s.adder(grads) for s in (self.w, self.a, self.b))
+        out, g = vals[self.start:self.stop], grads[self.start:self.stop]
+
+        def forward() -> None:
+            terms = w() * a()
+            terms[0] += b()
+            out[:] = np.cumsum(terms, axis=0)[-1]
+
+        def backward() -> None:
+            add_w(a() * g)
+            add_a(w() * g)
+            add_b(g)
+        return forward, backward
 
     def operands(self) -> str:
         return f"weighted_sum w={self.w} a={self.a} b={self.b}"
@@ -551,6 +644,23 @@ class MatmulLayer(Kernel):
         self.W.add(grads, self.A.read(vals).T @ G)
         self.A.add(grads, G @ self.W.read(vals).T)
         self.b.add(grads, G.sum(axis=0))
+
+    def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        A, W, b = (s.reader(vals) for s in (self.A, self.W, self.b))
+        add_A, add_W, add_b = (s.adder(grads) for s in (self.A, self.W, self.b))
+        out = vals[self.start:self.stop].reshape(self.shape)
+        G = grads[self.start:self.stop].reshape(self.shape)
+        matmul, add = np.matmul, np.add
+
+        def forward() -> None:
+            matmul(A(), W(), out=out)
+            add(out, b(), out=out)
+
+        def backward() -> None:
+            add_W(A().T @ G)
+            add_A(G @ W().T)
+            add_b(G.sum(axis=0))
+        return forward, backward
 
     def operands(self) -> str:
         (n_s, n), (_, n_u) = self.A.shape, self.W.shape
@@ -721,6 +831,9 @@ class Tape:
         self._values = np.empty(self.plan.size)
         self._values[place] = [v.data for v in folded.nodes]
         self._grads = np.zeros(self.plan.size)
+        prepared = [k.prepare(self._values, self._grads) for k in self.plan.kernels]
+        self._run_forward = [f for f, _ in prepared]
+        self._run_backward = [b for _, b in reversed(prepared)]
         self._clock = _engine_value._clock  # the write clock when the leaves' data were last read into _values
         self._leaf_set: set[Value] | None = None
         self._bound: Bound | None = None
@@ -776,7 +889,8 @@ class Tape:
             vals[bound._copied] = bound.data  # an array that is no view of vals: copied in
         try:
             with np.errstate(all="ignore"):
-                self.plan.forward(vals)
+                for run in self._run_forward:  # the plan's kernels, prepared over the tape's two arrays
+                    run()
             fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
         except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
             fast = False
@@ -798,14 +912,15 @@ class Tape:
     def gradient(self) -> np.ndarray:
         """∂root/∂(every slot) at the point of the last ``forward()``, in the tape's gradient array (reused: the
         next call overwrites it); no Value's ``.grad`` is touched. A bound array's ``grad`` is a view of it."""
-        vals, grads, n = self._values, self._grads, len(self.leaves)
+        grads, n = self._grads, len(self.leaves)
         if _engine_value._clock != self._clock:  # some .data was assigned since forward: was it a leaf's?
             self._check_leaves_unchanged()
         grads.fill(0.0)
         grads[self.plan.root] = 1.0
         try:
             with np.errstate(all="ignore"):
-                self.plan.backward(vals, grads)
+                for run in self._run_backward:
+                    run()
             fast = bool(np.isfinite(grads).all())
         except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
             fast = False
