@@ -36,3 +36,25 @@ def fresh(expr) -> tuple[Value, list[Value]]:  # noqa: ANN001
     out = expr(*xs)
     out.backward()
     return out, xs
+
+
+def chain(n: int) -> Value:
+    """x + x + … + x with n terms, as Python (and the command line) builds it: n - 1 add nodes all using x."""
+    x = Value(1.0, label="x")
+    r = x
+    for _ in range(n - 1):
+        r = r + x
+    r.backward()
+    return r
+
+
+def slow_dot() -> str:
+    """DOT text that takes `dot` minutes and graphviz-pure well over ten seconds: x + x + … + x with 100 terms,
+    drawn without draw_graph's fast layout for long edges."""
+    from autograd_nn.viz import draw_graph
+    from autograd_nn.viz.graph import FAST_LAYOUT
+
+    g = draw_graph(chain(100))
+    for key in FAST_LAYOUT:
+        g.graph_attr.pop(key)
+    return str(g.source)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..nn import MLP
 from .graph import fmt
-from .render import Graph
+from .render import Graph, dot_escape
 
 POSITIVE = "#1f77b4"  # w > 0
 NEGATIVE = "#d62728"  # w < 0
@@ -75,7 +75,8 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
         with g.subgraph(name=f"layer{k}") as col:
             col.attr(rank="same")
             for j, (name, neuron) in enumerate(zip(names, layer.neurons)):
-                lines = [f"{kind}, #{j + 1}", neuron.activation, f"b = {fmt(neuron.b.data)}"]
+                # the activation's name as typed (an MLP checks it; a look-alike object need not)
+                lines = [f"{kind}, #{j + 1}", dot_escape(str(neuron.activation)), f"b = {fmt(neuron.b.data)}"]
                 if activations:
                     lines.append(f"a = {fmt(activations[k][j])}")
                 col.node(name, "\\n".join(lines), shape="ellipse", margin="0.05", style="filled", fillcolor="white")

@@ -78,7 +78,8 @@ def dot_escape(text: str, limit: int | None = MAX_TEXT) -> str:
 
 def dot_label(text: str, limit: int | None = MAX_TEXT) -> str:
     """A whole plain (non-record) label: dot_escape, and never read as an HTML-like label (``<b>`` stays text)."""
-    return str(graphviz.nohtml(dot_escape(text, limit)))
+    label: str = graphviz.nohtml(dot_escape(text, limit))  # a str subclass the graphviz package never reads as HTML
+    return label
 
 
 def record_field(text: str, limit: int | None = MAX_TEXT) -> str:
@@ -156,6 +157,16 @@ def _die_with_parent() -> Callable[[], None] | None:
     return setup
 
 
+def _stop(proc: subprocess.Popen[bytes], own_group: bool) -> None:
+    if own_group:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # type: ignore[attr-defined,unused-ignore]
+            return
+        except OSError:
+            pass
+    proc.kill()
+
+
 def _failure(program: str, format: str, returncode: int, stderr: bytes) -> str:
     if returncode < 0:
         try:
@@ -182,9 +193,12 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
     program = renderer(force_pure)
     name = Path(program).name
     data = _NOT_XML.sub(lambda m: _shown(m.group()), source).encode("utf-8")
+    # POSIX: the renderer leads a process group of its own, so stopping it stops anything it started too.
+    own_group = os.name == "posix"
     try:
         proc = subprocess.Popen([program, f"-T{format}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, preexec_fn=_die_with_parent())
+                                stderr=subprocess.PIPE, preexec_fn=_die_with_parent(),
+                                process_group=0 if own_group else None)
     except (OSError, subprocess.SubprocessError) as exc:
         raise RenderError(f"render: could not run {program} ({exc}); {INSTALL_HINT}") from None
     out: bytes | None = None
@@ -196,7 +210,7 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
             pass
         finally:  # a timeout, Ctrl-C or any other exception: the child goes too
             if proc.poll() is None:
-                proc.kill()
+                _stop(proc, own_group)
     if out is None:
         raise RenderError(
             f"render: {name} took longer than {seconds:g} s to lay out the graph and was stopped; draw a smaller "

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..engine import Value, topological_order, walk
 from .graph import draw_graph, fmt, node_names
-from .render import svg_text
+from .render import display_text, svg_text
 
 
 @dataclass(frozen=True)
@@ -113,13 +113,18 @@ def animate_backward(root: Value, path: str | Path, *, collapse: str = "weighted
     """Write ONE self-contained HTML page (inline SVG frames, a slider, previous/next buttons, no URL).
 
     Frame k shows the graph after step k of backward_steps(root): finished and partial grads filled in,
-    the others shown as ?. Frame count = step count = number of nodes.
+    the others shown as ?. Frame count = step count = number of nodes. Names in the captions and the title
+    show as typed, control characters as visible symbols (see render.display_text).
     """
+    if not isinstance(root, Value):
+        raise TypeError(f"animate_backward: root must be a Value, got {type(root).__name__}")
+    if not isinstance(title, str):
+        raise TypeError(f"animate_backward: title must be a str, got {type(title).__name__}")
     order = topological_order(root)
     if len(order) > max_nodes:
         raise ValueError(f"animate_backward: the graph has {len(order)} Values, more than max_nodes={max_nodes} "
                          "(one frame per node); pass a larger max_nodes or animate a smaller expression")
-    names = node_names(root)
+    names = {node: display_text(name) for node, name in node_names(root).items()}
     grads: dict[Value, float] = {}
     frames = []
     for step in backward_steps(root):
@@ -131,7 +136,7 @@ def animate_backward(root: Value, path: str | Path, *, collapse: str = "weighted
         svg = _inline_svg(svg_text(g, force_pure=force_pure))
         caption = html.escape(step.describe(names), quote=True)
         frames.append(f'<div class="frame" data-caption="{caption}" style="display:none">{svg}</div>')
-    page = PAGE.format(title=html.escape(title), last=len(frames) - 1, frames="\n".join(frames))
+    page = PAGE.format(title=html.escape(display_text(title, 200)), last=len(frames) - 1, frames="\n".join(frames))
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
