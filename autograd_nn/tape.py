@@ -363,11 +363,12 @@ class _Slots:
     repeats, and ``np.add.at`` (which adds every repeat) when one does, as in x * x.
     """
 
-    __slots__ = ("index", "shape", "repeats")
+    __slots__ = ("index", "shape", "repeats", "grid")
 
     def __init__(self, where: np.ndarray) -> None:
         self.shape: tuple[int, ...] = where.shape
         self.repeats = False
+        self.grid: tuple[int, int, int] | None = None  # a block (start, row step, column step) prepared as a view
         flat = where.ravel()
         first, n = int(flat[0]), len(flat)
         step = int(flat[1]) - first if n > 1 else 1
@@ -377,11 +378,22 @@ class _Slots:
         else:
             self.index = where.copy()
             self.repeats = len(np.unique(flat)) < n
+            if where.ndim == 2 and not self.repeats and min(where.shape) > 1:
+                start, rows, cols = first, int(where[1, 0]) - first, int(where[0, 1]) - first
+                grid = start + rows * np.arange(where.shape[0])[:, None] + cols * np.arange(where.shape[1])
+                if (grid == where).all():  # slot (t, k) = start + t·rows + k·cols: e.g. the terms of many sums
+                    self.grid = (start, rows, cols)
 
     def view(self, arr: np.ndarray) -> np.ndarray | None:
-        """The slots of ``arr`` as a view (of the block's shape) when they are a run, else None (a gather)."""
+        """The slots of ``arr`` as a view (of the block's shape) when they are a run or a grid with constant
+        steps, else None (a gather)."""
         if type(self.index) is not slice:
-            return None
+            if self.grid is None:
+                return None
+            start, rows, cols = self.grid
+            size = arr.itemsize
+            return np.ndarray(self.shape, dtype=arr.dtype, buffer=arr, offset=start * size,
+                              strides=(rows * size, cols * size))
         view = arr[self.index]
         return view if len(self.shape) == 1 else view.reshape(self.shape)
 
@@ -921,7 +933,9 @@ class Tape:
             with np.errstate(all="ignore"):
                 for run in self._run_backward:
                     run()
-            fast = bool(np.isfinite(grads).all())
+            # A non-finite gradient anywhere reaches a leaf (finite·inf, 0·inf and inf - inf are not finite): the
+            # leaves' gradients are enough to look at.
+            fast = bool(np.isfinite(grads[:n]).all())
         except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
             fast = False
         if not fast:

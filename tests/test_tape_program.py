@@ -246,3 +246,17 @@ def test_kernel_kinds():
     kinds = {type(k) for k in tape.plan.kernels}
     assert {Elementwise, WeightedSums, Sums} <= kinds and MatmulLayer not in kinds
     assert isinstance(tape.program, Program)
+
+
+def test_a_block_with_constant_steps_is_a_view_for_reading_and_adding():
+    from autograd_nn.tape import _Slots
+
+    where = np.array([[10, 13, 16, 19], [9, 12, 15, 18]])  # e.g. the terms of 4 sums, the second term first
+    slots = _Slots(where)
+    arr = np.arange(30.0)
+    view = slots.view(arr)
+    assert view is not None and np.shares_memory(view, arr)
+    assert (view == arr[where]).all() and (slots.reader(arr)() == arr[where]).all()
+    slots.adder(arr)(np.full((2, 4), 100.0))
+    assert (arr[where] == where + 100.0).all() and arr[11] == 11.0
+    assert _Slots(np.array([[1, 2], [2, 4]])).view(arr) is None  # not a grid, and a repeat: gathered
