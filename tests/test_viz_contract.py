@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from viz_helpers import chain, dot_edges, slow_dot
+from viz_helpers import chain, dot_edges, dot_nodes, slow_dot
 
 from autograd_nn import MLP, Value, weighted_sum
 from autograd_nn.engine import Op, sum_of, topological_order
@@ -366,3 +366,18 @@ def test_graph_command_with_sixty_terms(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "autograd_nn", "graph", expr, "x=1", "--out", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "max_edge_span" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_long_chain_rule_is_summed_up_in_the_legend() -> None:
+    x = Value(0.1, label="x")
+    y = x
+    for _ in range(40):
+        y = y.tanh()
+    y.label = "y"
+    y.backward()
+    legend = dot_nodes(draw_graph(y, highlight=x).source)["legend"]["label"]
+    assert legend == f"∂y/∂x = Π of the 40 local derivatives on the red path = {x.grad:.4g}"
+    z = x * 2.0
+    z.label = "z"
+    z.backward()
+    assert dot_nodes(draw_graph(z, highlight=x).source)["legend"]["label"] == "∂z/∂x = (2) = 2"  # short: written out

@@ -188,8 +188,11 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
     names = {node: f"v{i}" for i, node in enumerate(order)}
     on_path = paths_to_root(root, highlight) if highlight is not None else set()
 
-    g = Graph("autograd_nn", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.5"},
-              node_attr={"fontname": "Helvetica", "fontsize": "11"},
+    # Nodes are white boxes drawn over the edges: an edge that has to pass a node (or the legend) never
+    # strikes through its text.
+    g = Graph("autograd_nn", graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.5",
+                                         "outputorder": "edgesfirst"},
+              node_attr={"fontname": "Helvetica", "fontsize": "11", "style": "filled", "fillcolor": "white"},
               edge_attr={"fontname": "Helvetica", "fontsize": "10", "arrowsize": "0.6"})
     links: list[tuple[str, str]] = []
 
@@ -204,7 +207,7 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
 
     def op_node(name: str, symbol: str, hot: bool) -> None:
         """symbol: display text already (display_text), escaped here."""
-        g.node(name, dot_label(symbol, None), shape="box" if len(symbol) > 2 else "circle", style="rounded",
+        g.node(name, dot_label(symbol, None), shape="box" if len(symbol) > 2 else "circle", style="rounded,filled",
                color=HOT if hot else "black", margin="0.04")
 
     def result(op_name: str, name: str, hot: bool) -> None:

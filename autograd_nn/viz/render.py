@@ -217,7 +217,10 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
             "part of it (e.g. one neuron's output), draw a network's graph with collapse='neurons', or allow "
             f"more time (timeout=, or ${TIMEOUT_ENV}=SECONDS)")
     if proc.returncode != 0 or not out:
-        raise RenderError(_failure(name, format, proc.returncode, err))
+        hint = ""
+        if format == "pdf" and name.startswith("graphviz-pure"):
+            hint = "; graphviz-pure writes SVG and PNG: for PDF install Graphviz (e.g. `apt-get install graphviz`)"
+        raise RenderError(_failure(name, format, proc.returncode, err) + hint)
     return out
 
 
