@@ -289,7 +289,7 @@ def test_an_interrupt_kills_the_renderer(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(subprocess.Popen, "communicate", interrupted)
     with pytest.raises(KeyboardInterrupt):
         R.render_source(slow_dot(), force_pure=True)
-    assert started and gone(started[0], within=5)
+    assert started and not Path(f"/proc/{started[0]}").exists()  # killed and reaped: not even a zombie left
     assert not children(os.getpid())
 
 
@@ -323,12 +323,18 @@ def test_a_renderer_that_starts_processes_of_its_own_leaves_none(tmp_path: Path,
 
 
 DRAWING = textwrap.dedent("""
-    import sys
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C raises KeyboardInterrupt, as usual
     sys.path.insert(0, {tests!r})
     from viz_helpers import slow_dot
     from autograd_nn.viz.render import render_source
     print("drawing", flush=True)
-    render_source(slow_dot(), force_pure={force_pure}, timeout=600)
+    try:
+        render_source(slow_dot(), force_pure={force_pure}, timeout=600)
+    except KeyboardInterrupt:
+        left = [pid for pid in os.listdir("/proc") if pid.isdigit() and os.path.exists(f"/proc/{{pid}}/stat")
+                and open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[-1].split()[1] == str(os.getpid())]
+        print("interrupted; children left:", left, flush=True)
 """)
 
 
@@ -349,6 +355,26 @@ def test_the_renderer_dies_with_the_process_that_started_it(force_pure: bool, ho
         parent.send_signal(how)
         parent.wait(timeout=30)
         assert gone(renderer_pid), f"{name} (pid {renderer_pid}) outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+@linux_only
+@pytest.mark.parametrize("force_pure", RENDERERS)
+def test_ctrl_c_kills_and_reaps_the_renderer(force_pure: bool) -> None:
+    code = DRAWING.format(tests=str(Path(__file__).parent), force_pure=force_pure)
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "drawing\n"
+        end = time.monotonic() + 30
+        while not children(parent.pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert children(parent.pid), "the renderer never started"
+        parent.send_signal(signal.SIGINT)
+        out, _ = parent.communicate(timeout=30)
+        assert out == "interrupted; children left: []\n"  # not running, and not a zombie either
     finally:
         if parent.poll() is None:
             parent.kill()

@@ -211,6 +211,7 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
         finally:  # a timeout, Ctrl-C or any other exception: the child goes too
             if proc.poll() is None:
                 _stop(proc, own_group)
+                proc.wait()  # reaped here: on Ctrl-C, Popen's own exit would not wait for it
     if out is None:
         raise RenderError(
             f"render: {name} took longer than {seconds:g} s to lay out the graph and was stopped; draw a smaller "
