@@ -1103,7 +1103,7 @@ class TapeBackend:
         key = (batch.X.shape, None if numeric else np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
         recorded = self._tapes.get(key)
         if recorded is None:
-            recorded = self._tapes[key] = _Recorded(model, batch, targets if numeric else None)
+            recorded = self._tapes[key] = _Recorded(model, batch, targets if numeric else None, params)
             self.recordings += 1
         try:
             return recorded.step(batch, targets if numeric else None)
@@ -1132,33 +1132,57 @@ def _numeric_targets(batch: Any) -> list[Any] | None:
 
 
 class _Recorded:
-    """One recorded batch loss: its tape, its input and target leaves, and the model's outputs in it."""
+    """One recorded batch loss: its tape, its input and target leaves, and the model's outputs in it.
 
-    def __init__(self, model: Any, batch: Any, targets: list[Any] | None) -> None:
+    The inputs and targets are Values private to the backend: they are bound to the tape's array (see
+    :meth:`Tape.bind`), so a batch is written into the array with one numpy assignment and no Value's .data.
+    The gradients go to the parameters' .grad only (nobody sees the private leaves' gradients).
+    """
+
+    def __init__(self, model: Any, batch: Any, targets: list[Any] | None, params: list[Value]) -> None:
         rows = [[Value(float(v)) for v in x] for x in batch.X]
-        self.inputs = [v for row in rows for v in row]
-        self.targets: list[Value] = []
+        inputs = [v for row in rows for v in row]
+        target_leaves: list[Value] = []
         if targets is not None:  # the targets as leaves, so that other labels replay on the same tape
             leaves = [[Value(v) for v in t] if isinstance(t, list) else Value(t) for t in targets]
-            self.targets = [v for t in leaves for v in (t if isinstance(t, list) else [t])]
+            target_leaves = [v for t in leaves for v in (t if isinstance(t, list) else [t])]
             batch = _with_targets(batch, leaves)
         total, self.outs = batch_loss(model, batch, rows)
-        self.tape = Tape(total)
+        self.tape = tape = Tape(total)
+        slot = tape._slot
+        fed = [(k, v) for k, v in enumerate(inputs + target_leaves) if v in slot]  # (a leaf no op reads: none)
+        self._fed = np.array([k for k, _ in fed], dtype=np.intp)
+        self._bound = tape.bind([v for _, v in fed]) if fed else None
+        if self._bound is not None:
+            where = {v: i for i, v in enumerate(self._bound.params)}
+            self._fed_at = np.array([where[v] for _, v in fed], dtype=np.intp)
+        self.params = [p for p in params if p in slot]
+        self._param_places = np.array([slot[p] for p in self.params], dtype=np.intp)
+        self._outs_flat = [v for o in self.outs for v in (o if isinstance(o, list) else [o])]
 
     def step(self, batch: Any, targets: list[Any] | None) -> tuple[float, int]:
-        for v, x in zip(self.inputs, batch.X.ravel().tolist()):
-            v.data = x
-        if targets is not None:
-            flat = [v for t in targets for v in (t if isinstance(t, list) else [t])]
-            for v, x in zip(self.targets, flat):
-                v.data = x
         tape = self.tape
+        if self._bound is not None:
+            numbers = batch.X.ravel()
+            if targets is not None:
+                numbers = np.concatenate([numbers, [v for t in targets for v in (t if isinstance(t, list) else [t])]])
+            if not np.isfinite(numbers).all():
+                raise ValueError("TapeBackend: the batch holds a number that is not finite")
+            self._bound.data[self._fed_at] = numbers[self._fed]
         loss = tape.forward()
-        tape.backward()
+        found = tape.gradient()[self._param_places].tolist()
+        totals = [p.grad + g for p, g in zip(self.params, found)]
+        if not math.isfinite(sum(totals)):
+            for p, total in zip(self.params, totals):
+                if not math.isfinite(total):
+                    raise DomainError(f"backward: the gradient of {p!r} would become {total} (overflow)")
+        for p, total in zip(self.params, totals):
+            p.grad = total
         correct = 0
         if batch.predict is not None:
+            value = tape.value
             for o, t in zip(self.outs, batch.y):
-                shown = [Value(tape.value(v)) for v in o] if isinstance(o, list) else Value(tape.value(o))
+                shown = [value(v) for v in o] if isinstance(o, list) else value(o)  # predict reads floats too
                 correct += batch.predict(shown) == int(t)
         return loss, correct
 
