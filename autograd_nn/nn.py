@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .engine.ops import RELU, SIGMOID, TANH, Op
+from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
@@ -203,8 +203,10 @@ class MLP(Module):
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         row = _as_values(_check_input(x, self.nin, "MLP"), "MLP")
         outs: list[Value] = []
-        for layer in self.layers:
-            outs = [n(row) for n in layer.neurons]  # sizes match by construction: skip the per-layer check
+        record = WEIGHTED_SUM.apply  # every operand is a Value and the sizes match by construction: record the
+        for layer in self.layers:  # op directly, as Neuron.__call__ does through weighted_sum's checks
+            outs = [record(*n.w, *row, n.b) if n._act is None else n._act.apply(record(*n.w, *row, n.b))
+                    for n in layer.neurons]
             row = outs
         return outs[0] if len(outs) == 1 else outs
 
