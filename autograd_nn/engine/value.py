@@ -66,6 +66,12 @@ def as_finite(x: Any, what: str) -> float:
 _clock = 0
 
 
+def write_clock() -> int:
+    """How many ``.data`` assignments have happened so far (in this process): if it has not moved, no Value's
+    number has changed, which lets a Tape skip re-reading its leaves."""
+    return _clock
+
+
 class Value:
     """A scalar node: ``data`` (a float), ``grad`` (∂root/∂self after ``root.backward()``), and its history.
 
