@@ -28,7 +28,8 @@ from .ops import (
 )
 
 __all__ = [
-    "Value", "write_clock", "zero_grad", "Visit", "backward", "check_fresh", "grad", "local_derivatives", "topological_order", "walk",
+    "Value", "write_clock", "zero_grad", "Visit", "backward", "check_fresh", "grad", "local_derivatives",
+    "topological_order", "walk",
     "DomainError", "StaleGraphError", "BUILTIN_OPS", "FUNCTIONS", "Domain", "Op", "define_op", "sum_of", "weighted_sum",
     "absolute", "eq", "exp", "gt", "log", "lt", "maximum", "minimum", "relu", "sigmoid", "softplus", "sqrt", "step",
     "tanh",
