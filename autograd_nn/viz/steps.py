@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..engine import Value, topological_order, walk
-from .graph import draw_graph, fmt, node_names
+from .graph import COLLAPSE, FOCUS, _folded_neurons, draw_graph, fmt, node_names
 from .render import display_text, svg_text
 
 
@@ -61,82 +61,198 @@ def backward_steps(root: Value) -> Iterator[Step]:
         yield Step(i, node, g, sent)
 
 
-def _inline_svg(svg: str) -> str:
-    # Inside HTML an <svg> needs no XML prolog, DOCTYPE or namespace declarations; dropping them leaves the
-    # page with no URL at all (the namespace names are URLs even though nothing is fetched).
+STEP_COLOUR = FOCUS  # the node a step is at and the edges that carry its gradient to its inputs
+AUTO_NEURONS_FROM = 30  # collapse="auto": graphs with more Values than this show a neuron per step
+MAX_NODES = 150  # animate_backward's default limit on the Values drawn in one frame
+
+_PART = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>(.*?)</g>', flags=re.S)
+
+
+def _inline_svg(svg: str, focus: str | None = None) -> str:
+    """An SVG from the renderer as a page holds it: no XML prolog, DOCTYPE, comments or namespace declarations
+    (the namespace names are URLs even though nothing is fetched), no <title> tooltips (DOT names), no repeated
+    font attributes (the page's style sets the font). ``focus``: the DOT name of the step's node; its record
+    gets class "node focus", its op node and every edge that carries the step's gradient to an input
+    (``<name>op``'s in-edges; with collapse="none", the edges inside its drawn-out op too) the class "step"
+    and the step's colour."""
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<!--.*?-->", "", svg, flags=re.S)
-    return re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    inside = re.compile(rf"{re.escape(focus)}(d\d+)?(op)?") if focus is not None else None
+
+    def part(m: re.Match[str]) -> str:
+        kind, title, body = m.group(1), html.unescape(m.group(2)), m.group(3)
+        cls = kind
+        if inside is not None:
+            ends = title.split("->") if kind == "edge" else [title, title]
+            if kind == "node" and title == focus:
+                cls = "node focus"
+            elif inside.fullmatch(ends[-1]) and (kind == "edge" or title != focus):
+                cls = f"{kind} step"
+                body = body.replace('stroke="black"', f'stroke="{STEP_COLOUR}" stroke-width="2.5"')
+                if kind == "edge":
+                    body = body.replace('fill="black"', f'fill="{STEP_COLOUR}"')
+                    body = body.replace("<text ", f'<text fill="{STEP_COLOUR}" font-weight="bold" ')
+        return f'<g class="{cls}">{body.strip()}</g>'
+
+    svg = _PART.sub(part, svg)
+    svg = re.sub(r"<title>.*?</title>\s*", "", svg, flags=re.S)
+    svg = re.sub(r' font-family="[^"]*"', "", svg)
+    return re.sub(r">\s+<", "><", svg).strip()
 
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: sans-serif; margin: 1.5em; }}
-.frame svg {{ max-width: 100%; height: auto; }}
-#caption {{ min-height: 3em; font-size: 1.05em; }}
+body {{ font-family: sans-serif; margin: 0 1.5em 1.5em; }}
+header {{ position: sticky; top: 0; z-index: 1; background: white; padding: 0.6em 0 0.4em;
+         border-bottom: 1px solid #ccc; }}
+h2 {{ margin: 0 0 0.3em; font-size: 1.2em; }}
+.help {{ margin: 0 0 0.4em; font-size: 0.9em; color: #444; }}
+#caption {{ min-height: 2.6em; max-height: 5.4em; overflow-y: auto; margin: 0.4em 0 0; font-size: 1em; }}
 button {{ font-size: 1em; }}
+.frame {{ overflow-x: auto; padding-top: 0.5em; }}
+.frame svg {{ display: block; }}
+.frame text {{ font-family: Helvetica, Arial, sans-serif; }}
+.key {{ color: {colour}; font-weight: bold; }}
 </style></head><body>
+<header>
 <h2>{title}</h2>
-<p>Backward pass, one node per step: the blue node's grad is complete and it passes grad × local derivative
-(the edge label) to each input. Grads shown as ? are not reached yet.</p>
+<p class="help">Backward pass, {unit} per step: the <span class="key">blue</span> node's grad is complete and
+it passes grad × local derivative (the edge label) along the <span class="key">blue edges</span> to each input.
+Grads shown as ? are not reached yet. Keys: ← → (Home, End).</p>
 <div><button id="prev">&larr; previous</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%">
+<input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%" aria-label="step">
 <button id="next">next &rarr;</button> <span id="counter"></span></div>
 <p id="caption"></p>
+</header>
 {frames}
 <script>
 const frames = document.querySelectorAll('.frame');
 const slider = document.getElementById('slider');
+const header = document.querySelector('header');
 function show(i) {{
   i = Math.max(0, Math.min(frames.length - 1, i));
   frames.forEach((f, k) => {{ f.style.display = k === i ? 'block' : 'none'; }});
   slider.value = i;
   document.getElementById('caption').textContent = frames[i].dataset.caption;
   document.getElementById('counter').textContent = 'step ' + (i + 1) + ' of ' + frames.length;
+  const node = frames[i].querySelector('.focus');
+  if (node) {{
+    node.style.scrollMarginTop = (header.offsetHeight + 8) + 'px';
+    node.scrollIntoView({{block: 'center', inline: 'center'}});
+  }}
 }}
 slider.addEventListener('input', () => show(Number(slider.value)));
 document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
 document.getElementById('next').addEventListener('click', () => show(Number(slider.value) + 1));
 document.addEventListener('keydown', e => {{
+  if (e.target === slider) return;  // the slider moves itself on arrow keys (and then reports 'input')
   if (e.key === 'ArrowLeft') show(Number(slider.value) - 1);
-  if (e.key === 'ArrowRight') show(Number(slider.value) + 1);
+  else if (e.key === 'ArrowRight') show(Number(slider.value) + 1);
+  else if (e.key === 'Home') show(0);
+  else if (e.key === 'End') show(frames.length - 1);
+  else return;
+  e.preventDefault();
 }});
 show(0);
 </script></body></html>
 """
 
 
-def animate_backward(root: Value, path: str | Path, *, collapse: str = "weighted_sum", max_nodes: int = 60,
+@dataclass(frozen=True)
+class _Frame:
+    node: Value  # the node the frame is at
+    caption: str
+    grads: dict[Value, float]
+
+
+def _neuron_caption(index: int, a: Step, z: Step, names: Mapping[Value, str]) -> str:
+    """A neuron's activation and its folded weighted sum as one step: grad × f'(z) × ∂z/∂input to each input."""
+    (act,) = a.contributions or (None,)
+    head = f"step {index + 1}: {names[a.node]} has grad {fmt(a.grad)}"
+    if act is None or not z.contributions:
+        return f"{head} (a zero grad passes only zeros)"
+    sends = "; ".join(f"{fmt(a.grad)} × {fmt(act.local)} × {fmt(c.local)} = {fmt(c.contribution)} to "
+                      f"{names[c.parent]}" for c in z.contributions)
+    return (f"{head}; through its activation (local derivative {fmt(act.local)}) and weighted sum it sends "
+            f"grad × f′(z) × ∂z/∂input to each input: {sends}")
+
+
+def _frames(root: Value, hidden: set[Value], skip_leaves: bool, names: Mapping[Value, str]) -> list[_Frame]:
+    steps = list(backward_steps(root))
+    by_node = {s.node: s for s in steps}
+    grads: dict[Value, float] = {}
+
+    def apply(step: Step) -> None:
+        grads[step.node] = step.grad
+        for c in step.contributions:
+            grads[c.parent] = grads.get(c.parent, 0.0) + c.contribution
+
+    frames: list[_Frame] = []
+    for step in steps:
+        if step.node in hidden:  # a folded weighted sum: shown with its activation's step, already applied
+            continue
+        apply(step)
+        if skip_leaves and step.node.is_leaf():  # a leaf passes nothing on: its grad shows where it is filled in
+            continue
+        folded = step.node.parents[0] if len(step.node.parents) == 1 else None
+        if folded is not None and folded in hidden:
+            apply(by_node[folded])
+            caption = _neuron_caption(len(frames), step, by_node[folded], names)
+        else:
+            caption = replace(step, index=len(frames)).describe(names)
+        frames.append(_Frame(step.node, caption, dict(grads)))
+    return frames
+
+
+def animate_backward(root: Value, path: str | Path, *, collapse: str = "auto", max_nodes: int = MAX_NODES,
                      rankdir: str = "LR", title: str = "autograd_nn: backward, step by step",
                      force_pure: bool = False) -> Path:
-    """Write ONE self-contained HTML page (inline SVG frames, a slider, previous/next buttons, no URL).
+    """Write ONE self-contained HTML page (inline SVG frames, a slider, previous/next buttons, arrow keys, no URL).
 
-    Frame k shows the graph after step k of backward_steps(root): finished and partial grads filled in,
-    the others shown as ?. Frame count = step count = number of nodes. Names in the captions and the title
-    show as typed, control characters as visible symbols (see render.display_text).
+    Frame k shows the graph after step k: finished and partial grads filled in, the others shown as ?; the
+    step's node and the edges that carry its gradient to its inputs are blue. The controls and the caption
+    stay at the top of the window while the graph scrolls, and each step scrolls its node into view.
+
+    ``collapse`` (as in draw_graph): "weighted_sum" and "none" give one frame per node, as backward() visits
+    them; "neurons" draws each neuron's z and activation as one node and shows it as one step (grad × f′(z) ×
+    ∂z/∂input to each input), with no frames for leaves (a leaf passes nothing on; its grad fills in where
+    its consumers send it); "auto" (the default) is "neurons" for a graph of more than AUTO_NEURONS_FROM
+    Values (a network's cost) and "weighted_sum" below. ``max_nodes`` bounds the Values drawn in one frame.
+    Names in the captions and the title show as typed, control characters as visible symbols (see
+    render.display_text).
     """
     if not isinstance(root, Value):
         raise TypeError(f"animate_backward: root must be a Value, got {type(root).__name__}")
     if not isinstance(title, str):
         raise TypeError(f"animate_backward: title must be a str, got {type(title).__name__}")
+    if collapse not in ("auto", *COLLAPSE):
+        raise ValueError(f"animate_backward: collapse must be one of {('auto', *COLLAPSE)}, got {collapse!r}")
     order = topological_order(root)
-    if len(order) > max_nodes:
-        raise ValueError(f"animate_backward: the graph has {len(order)} Values, more than max_nodes={max_nodes} "
-                         "(one frame per node); pass a larger max_nodes or animate a smaller expression")
+    if collapse == "auto":
+        collapse = "neurons" if len(order) > AUTO_NEURONS_FROM else "weighted_sum"
+    hidden = _folded_neurons(order) if collapse == "neurons" else set()
+    drawn = len(order) - len(hidden)
+    if drawn > max_nodes:
+        hint = "" if collapse == "neurons" else "collapse='neurons' (a neuron's z and activation as one node), "
+        raise ValueError(f"animate_backward: the graph has {drawn} Values to draw, more than max_nodes={max_nodes}; "
+                         f"pass {hint}a larger max_nodes or animate a smaller expression")
     names = {node: display_text(name) for node, name in node_names(root).items()}
-    grads: dict[Value, float] = {}
+    dot_names = {node: f"v{i}" for i, node in enumerate(order)}  # draw_graph's DOT names
+    skip_leaves = collapse == "neurons" and not root.is_leaf()
     frames = []
-    for step in backward_steps(root):
-        grads[step.node] = step.grad
-        for c in step.contributions:
-            grads[c.parent] = grads.get(c.parent, 0.0) + c.contribution
-        g = draw_graph(root, grads=dict(grads), focus=step.node, collapse=collapse, rankdir=rankdir,
+    for frame in _frames(root, hidden, skip_leaves, names):
+        g = draw_graph(root, grads=frame.grads, focus=frame.node, collapse=collapse, rankdir=rankdir,
                        max_nodes=max_nodes, show_names=True)
-        svg = _inline_svg(svg_text(g, force_pure=force_pure))
-        caption = html.escape(step.describe(names), quote=True)
-        frames.append(f'<div class="frame" data-caption="{caption}" style="display:none">{svg}</div>')
-    page = PAGE.format(title=html.escape(display_text(title, 200)), last=len(frames) - 1, frames="\n".join(frames))
+        svg = _inline_svg(svg_text(g, force_pure=force_pure), dot_names[frame.node])
+        caption = html.escape(frame.caption, quote=True)
+        node = html.escape(names[frame.node], quote=True)
+        frames.append(f'<div class="frame" data-caption="{caption}" data-node="{node}" style="display:none">'
+                      f"{svg}</div>")
+    unit = "one neuron or op" if collapse == "neurons" else "one node"
+    page = PAGE.format(title=html.escape(display_text(title, 200)), last=len(frames) - 1, frames="\n".join(frames),
+                       unit=unit, colour=STEP_COLOUR)
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
