@@ -1,7 +1,10 @@
 """render: DOT to SVG, PNG or PDF with the system `dot` when it is on PATH, else the `graphviz-pure` command.
 
 graphviz-pure (a PyPI dependency) is a dot-compatible renderer (a compiled program, run like `dot`), so a machine
-without system Graphviz renders too; when neither can be run, RenderError says what to install.
+without system Graphviz renders every format too: SVG and PNG directly, and PDF as one page holding the picture
+drawn as a PNG at PDF_DPI (graphviz-pure has no PDF writer: Pillow, a dependency of matplotlib, decodes the PNG and
+this module writes the PDF, so no system library is needed). When neither renderer can be run, RenderError says
+what to install.
 
 The renderer runs as a child process that never outlives its caller: it is stopped after ``timeout`` seconds
 (RenderError says so and what to do), killed when rendering is interrupted (Ctrl-C, an exception), and, on
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import io
 import math
 import os
 import re
@@ -26,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeAlias
@@ -39,6 +44,7 @@ INSTALL_HINT = "install Graphviz (e.g. `apt-get install graphviz`) or the PyPI p
 TIMEOUT = 60.0  # seconds a renderer may take; a graph draw_graph accepts takes a few at most
 TIMEOUT_ENV = "AUTOGRAD_NN_RENDER_TIMEOUT"  # overrides TIMEOUT where no timeout= is passed (e.g. the command line)
 MAX_TEXT = 40  # characters of one name in a picture; longer text ends in …
+PDF_DPI = 216  # a PDF through graphviz-pure: the picture at 3 pixels per point, sharp when printed or zoomed
 
 
 class RenderError(RuntimeError):
@@ -192,11 +198,55 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
     seconds = render_timeout(timeout)
     program = renderer(force_pure)
     name = Path(program).name
+    if format == "pdf" and name.startswith("graphviz-pure"):
+        return _png_to_pdf(_run(program, ["-Tpng", f"-Gdpi={PDF_DPI}"], source, seconds), PDF_DPI)
+    return _run(program, [f"-T{format}"], source, seconds)
+
+
+def _png_to_pdf(png: bytes, dpi: int) -> bytes:
+    """A one-page PDF of a PNG: the page the picture's size at ``dpi``, the pixels kept exactly (RGB, white where
+    the PNG is transparent, Flate-compressed; Pillow's own PDF writer would store them as JPEG)."""
+    from PIL import Image  # loaded only for a PDF through graphviz-pure
+
+    with Image.open(io.BytesIO(png)) as picture:
+        picture.load()
+        rgba = picture.convert("RGBA")
+    page = Image.new("RGB", rgba.size, "white")
+    page.paste(rgba, mask=rgba.getchannel("A"))
+    w, h = page.size
+    pw, ph = w * 72 / dpi, h * 72 / dpi
+    pixels = zlib.compress(page.tobytes(), 6)
+    draw = f"q {pw:.2f} 0 0 {ph:.2f} 0 0 cm /Im0 Do Q".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.2f} {ph:.2f}] /Resources << /XObject << /Im0 5 0 R >> "
+        ">> /Contents 4 0 R >>".encode(),
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+        b"/Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (w, h, len(pixels), pixels),
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for k, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (k, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _run(program: str, args: list[str], source: str, seconds: float) -> bytes:
+    """Run the renderer with ``args`` on DOT text; its output, or a RenderError (failure, timeout)."""
+    name = Path(program).name
+    format = args[0].removeprefix("-T")
     data = _NOT_XML.sub(lambda m: _shown(m.group()), source).encode("utf-8")
     # POSIX: the renderer leads a process group of its own, so stopping it stops anything it started too.
     own_group = os.name == "posix"
     try:
-        proc = subprocess.Popen([program, f"-T{format}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([program, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, preexec_fn=_die_with_parent(),
                                 process_group=0 if own_group else None)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -218,10 +268,7 @@ def render_source(source: str, format: str = "svg", force_pure: bool = False, ti
             "part of it (e.g. one neuron's output), draw a network's graph with collapse='neurons', or allow "
             f"more time (timeout=, or ${TIMEOUT_ENV}=SECONDS)")
     if proc.returncode != 0 or not out:
-        hint = ""
-        if format == "pdf" and name.startswith("graphviz-pure"):
-            hint = "; graphviz-pure writes SVG and PNG: for PDF install Graphviz (e.g. `apt-get install graphviz`)"
-        raise RenderError(_failure(name, format, proc.returncode, err) + hint)
+        raise RenderError(_failure(name, format, proc.returncode, err))
     return out
 
 
