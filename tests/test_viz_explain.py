@@ -29,22 +29,48 @@ def seed_002() -> tuple[Value, Value]:
     return error, w1
 
 
-def test_seed_002_three_factors_and_product() -> None:
+def test_seed_002_three_factors_and_product_when_folded() -> None:
     error, w1 = seed_002()
-    e = explain(error, w1)
+    e = explain(error, w1, fold_unlabelled=True)
     assert str(e) == "∂E/∂w1 = ∂E/∂out · ∂out/∂net · ∂net/∂w1 = (-0.21)(0.1659)(0.92) = -0.03205"
     assert [f[:2] for f in e.paths[0]] == [("E", "out"), ("out", "net"), ("net", "w1")]
     assert [round(f[2], 4) for f in e.paths[0]] == [-0.21, 0.1659, 0.92]
     assert e.total == pytest.approx(-0.21 * 0.1659 * 0.92) == pytest.approx(w1.grad)
-    assert r"\frac{\partial E}{\partial out} \cdot \frac{\partial out}{\partial net}" in e.latex()
+    assert r"\frac{\partial E}{\partial \mathrm{out}} \cdot \frac{\partial \mathrm{out}}{\partial \mathrm{net}}" \
+        in e.latex()
     assert e._repr_latex_().startswith("$$") and e._repr_latex_().endswith("$$")
 
 
-def test_unfolded_shows_one_factor_per_op() -> None:
+def test_by_default_every_op_is_a_factor_named_by_its_sub_expression() -> None:
     error, w1 = seed_002()
-    e = explain(error, w1, fold_unlabelled=False)
+    e = explain(error, w1)
     assert len(e.paths[0]) == 5  # E = 0.5·u, u = d², d = 1 − out, out = σ(net), net
+    assert [f[:2] for f in e.paths[0]] == [("E", "(1 - out) ** 2"), ("(1 - out) ** 2", "1 - out"), ("1 - out", "out"),
+                                           ("out", "net"), ("net", "w1")]
+    assert "∂E/∂((1 - out) ** 2) · ∂((1 - out) ** 2)/∂(1 - out) · ∂(1 - out)/∂out · ∂out/∂net" in str(e)
     assert e.total == pytest.approx(w1.grad)
+    assert repr(e) == str(e)  # a REPL shows the derivation, not <Explanation object at 0x…>
+
+
+def test_the_tours_neuron_shows_every_factor() -> None:
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.88, label="b")
+    a = (w * x + b).tanh()
+    a.backward()
+    d_tanh = 1 - a.data ** 2
+    assert repr(explain(a, w)) == (
+        "∂tanh(w * x + b)/∂w = ∂tanh(w * x + b)/∂(w * x + b) · ∂(w * x + b)/∂(w * x) · ∂(w * x)/∂w = "
+        f"({d_tanh:.4g})(1)(2) = {w.grad:.4g}")
+
+
+def test_two_paths_name_the_product_they_pass_through() -> None:
+    x, w = Value(2.0, label="x"), Value(-3.0, label="w")
+    y = x * w + x
+    y.backward()
+    assert str(explain(y, x)).splitlines() == [
+        "∂(x * w + x)/∂x = sum over 2 paths of the product of local derivatives:",
+        "  path 1: ∂(x * w + x)/∂(x * w) · ∂(x * w)/∂x = (1)(-3) = -3",
+        "  path 2: ∂(x * w + x)/∂x = (1) = 1",
+        f"∂(x * w + x)/∂x = {x.grad:.4g}"]
 
 
 def count_paths(node: Value, w: Value) -> int:

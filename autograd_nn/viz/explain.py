@@ -2,32 +2,67 @@
 
 As the documents do it by hand: ∂E/∂w₁ = ∂E/∂out · ∂out/∂net · ∂net/∂w₁ = (−0.21)(0.1659)(0.92). The factors
 are the local derivatives the engine's reverse walk evaluated and the total is the gradient it gives w (see
-``chain``); a graph with many paths is summarised by a count.
+``chain``); a graph with many paths is summarised by a count. Every node is named by ``node_names`` (its
+label, or its sub-expression such as ``w * x + b``), the names draw_graph and the step-through page show.
 """
 
 from __future__ import annotations
 
-from ..engine import Value, topological_order
+import re
+
+from ..engine import Value
 from .chain import chain
 from .graph import fmt
+from .names import named, operand
 
 MAX_PATHS_SHOWN = 6
 MAX_FACTORS_SHOWN = 10  # a longer path shows its first and last factors around an ellipsis
 
 Factor = tuple[str, str, float]  # (child name, parent name, ∂child/∂parent)
 
+_LATEX_SPECIAL = {"\\": r"\backslash ", "_": r"\_", "%": r"\%", "$": r"\$", "{": r"\{", "}": r"\}",
+                  " ": r"\ ", "~": r"\sim ", "^": r"\hat{}",
+                  "&": r"}\text{\&}\mathrm{", "#": r"}\text{\#}\mathrm{"}
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+
+
+def latex_name(name: str) -> str:
+    """A node's name as LaTeX that shows it as typed: ``a_in`` is \\mathrm{a\\_in} (not a with subscript i),
+    ``&`` and ``#`` are escaped, a single letter stays a maths letter (w), and a trailing subscript index
+    (z₁, (x * w)₂) is a real subscript."""
+    match = re.search(f"[{_SUBSCRIPT_DIGITS}]+$", name)
+    index = ""
+    if match and match.start() > 0:
+        name, digits = name[:match.start()], match.group()
+        index = "_{" + "".join(str(_SUBSCRIPT_DIGITS.index(d)) for d in digits) + "}"
+    if len(name) == 1 and name.isascii() and name.isalpha():
+        return name + index
+    body = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in name)
+    return (r"\mathrm{" + body + "}").replace(r"\mathrm{}", "") + index
+
 
 class Explanation:
     """A derivation of ∂root/∂w: the paths written out (at most MAX_PATHS_SHOWN), their count and the total.
 
-    ``str()`` is plain text, ``latex()`` LaTeX, and a notebook shows it as maths (``_repr_latex_``).
+    ``str()`` and ``repr()`` are plain text, ``latex()`` LaTeX, and a notebook shows it as maths
+    (``_repr_latex_``). ``formulas`` are the names that are sub-expressions, written in parentheses after ∂.
     """
 
     def __init__(self, root_name: str, w_name: str, paths: list[list[Factor]], n_paths: int, total: float,
-                 blocked: list[str] | None = None) -> None:
+                 blocked: list[str] | None = None, formulas: frozenset[str] = frozenset()) -> None:
         self.root_name, self.w_name = root_name, w_name
         self.paths, self.n_paths, self.total = paths, n_paths, total
         self.blocked = blocked or []  # nodes with grad 0 where every path from w stops
+        self.formulas = formulas
+
+    def _d(self, name: str) -> str:
+        return f"({name})" if name in self.formulas else name
+
+    def _tex(self, name: str) -> str:
+        return rf"\left({latex_name(name)}\right)" if name in self.formulas else latex_name(name)
+
+    def __repr__(self) -> str:
+        return str(self)
 
     @staticmethod
     def product(path: list[Factor]) -> float:
@@ -44,15 +79,17 @@ class Explanation:
         return sep.join(items[:half] + [ellipsis.format(len(items) - 2 * half)] + items[-half:])
 
     def __str__(self) -> str:
-        head = f"∂{self.root_name}/∂{self.w_name}"
+        root, w = self._d(self.root_name), self._d(self.w_name)
+        head = f"∂{root}/∂{w}"
         if self.n_paths == 0 and self.blocked:
-            stops = ", ".join(f"∂{self.root_name}/∂{b} = 0" for b in self.blocked[:3])
+            stops = ", ".join(f"∂{root}/∂{self._d(b)} = 0" for b in self.blocked[:3])
             return f"{head} = 0   ({stops}: a zero gradient passes nothing on to {self.w_name})"
         if self.n_paths == 0:
             return f"{head} = 0   ({self.root_name} does not depend on {self.w_name})"
         lines = []
         for path in self.paths:
-            syms = self._shorten([f"∂{c}/∂{p}" for c, p, _ in path], " · ", "… {} more factors …") or "1"
+            syms = self._shorten([f"∂{self._d(c)}/∂{self._d(p)}" for c, p, _ in path], " · ",
+                                "… {} more factors …") or "1"
             nums = self._shorten([f"({fmt(v)})" for _, _, v in path], "", "(… {} more …)") or "(1)"
             lines.append(f"{syms} = {nums} = {fmt(self.product(path))}")
         if self.n_paths == 1:
@@ -66,7 +103,7 @@ class Explanation:
 
     def latex(self) -> str:
         def d(c: str, p: str) -> str:
-            return rf"\frac{{\partial {c}}}{{\partial {p}}}"
+            return rf"\frac{{\partial {self._tex(c)}}}{{\partial {self._tex(p)}}}"
 
         head = d(self.root_name, self.w_name)
         terms = []
@@ -96,22 +133,23 @@ def fold(path: list[Factor], shown: set[str]) -> list[Factor]:
     return out
 
 
-def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabelled: bool = True) -> Explanation:
-    """The chain rule from w to root, path by path; the total equals w.grad after root.backward().
+def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabelled: bool = False) -> Explanation:
+    """The chain rule from w to root, path by path, one factor per local derivative; the total equals w.grad
+    after root.backward(). Nodes are named by ``node_names``: a label, or the sub-expression (``w * x + b``).
 
-    With ``fold_unlabelled`` (the default) the factors through Values without a label are multiplied together,
-    so the derivation reads in the names the user gave (∂E/∂out · ∂out/∂net · ∂net/∂w₁) as the documents
-    write it; pass False to see one factor per op.
+    ``fold_unlabelled=True`` multiplies the factors through Values without a label together, so the derivation
+    reads in the names the user gave only (∂E/∂out · ∂out/∂net · ∂net/∂w₁), as the documents write it.
     """
     if not isinstance(root, Value) or not isinstance(w, Value):
         raise TypeError("explain: root and w must be Values")
-    order = topological_order(root)
-    names = {n: n.label or f"n{i}" for i, n in enumerate(order)}
-    w_name = names.get(w, w.label or "w")
+    written = named(root)
+    names = {n: text for n, (text, _) in written.items()}
+    formulas = frozenset(text for text, prec in written.values() if operand(text, prec) != text)
+    w_name = names.get(w) or w.label or "w"
     found = chain(root, w, max_paths)
     paths = [[(names[child], names[p], d) for child, p, d in path] for path in found.paths]
     if fold_unlabelled:
-        shown = {n.label for n in order if n.label} | {names[root], w_name}
+        shown = {n.label for n in written if n.label} | {names[root], w_name}
         paths = [fold(p, shown) for p in paths]
     blocked = [names[n] for n in found.blocked]
-    return Explanation(names[root], w_name, paths, found.n_paths, found.total, blocked)
+    return Explanation(names[root], w_name, paths, found.n_paths, found.total, blocked, formulas)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from ..engine import DomainError, Value, local_derivatives, topological_order, walk
 from ..engine.ops import WEIGHTED_SUM
 from .chain import Chain, chain, paths_to_root
+from .names import node_names
 from .render import MAX_TEXT, Graph, display_text, dot_label, record_field
 
 COLLAPSE = ("none", "weighted_sum", "neurons")
@@ -41,11 +42,6 @@ class GraphTooLarge(ValueError):
 def fmt(x: float) -> str:
     """A number to 4 significant digits, as every picture shows it."""
     return f"{x:.4g}"
-
-
-def node_names(root: Value) -> dict[Value, str]:
-    """Each node's label, or "v<i>" (its DOT name: i is its place in the topological order) when it has none."""
-    return {node: node.label or f"v{i}" for i, node in enumerate(topological_order(root))}
 
 
 def chain_total(root: Value, w: Value) -> float:
@@ -155,7 +151,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
       whole MLP's cost graph stays readable.
     - ``grads`` (optional) shows these grads instead of each Value's own, "?" for a missing one, and ``focus``
       marks one node: animate_backward draws its frames this way. ``show_names`` heads an unlabelled record
-      with its name v<i> (as node_names gives it), so that text can refer to it.
+      with its name from node_names (its sub-expression, such as ``w * x + b``, or a number for a constant),
+      so that text can refer to it.
     - An input that one op uses several times (x*x, sum_of([x]*60)) is one edge; its label is explained in
       edge_label (``1 ×60``: sixty uses, each with local derivative 1).
     - Labels show as typed, control characters as visible symbols (ESC as ␛), names longer than 40 characters
@@ -185,7 +182,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         hint = "" if collapse == "neurons" else "collapse='neurons' (a neuron's z and activation as one node), "
         raise GraphTooLarge(f"draw_graph: the graph has {len(drawn)} Values, more than max_nodes={max_nodes}; "
                             f"pass {hint}a larger max_nodes, or draw a smaller part (e.g. one neuron's output)")
-    names = {node: f"v{i}" for i, node in enumerate(order)}
+    names = {node: f"v{i}" for i, node in enumerate(order)}  # DOT node ids
+    shown_names = node_names(root) if show_names or highlight is not None else {}
     on_path = paths_to_root(root, highlight) if highlight is not None else set()
 
     # Nodes are white boxes drawn over the edges: an edge that has to pass a node (or the legend) never
@@ -224,7 +222,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
 
     for node in drawn:
         name, hot = names[node], node in on_path
-        record(name, node.label or (name if show_names else ""), node.data, grad_of(node), hot, node is focus)
+        record(name, node.label or (shown_names[node] if show_names else ""), node.data, grad_of(node), hot,
+               node is focus)
         if node.op is None:
             continue
         op_name = name + "op"
@@ -262,7 +261,7 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         g.graph_attr.update(FAST_LAYOUT)
 
     if highlight is not None:
-        text, g.chain_total = _legend(root, highlight, names)
+        text, g.chain_total = _legend(root, highlight, shown_names)
         g.node("legend", dot_label(text, None), shape="note", color=HOT, fontcolor=HOT)
     return g
 
@@ -275,11 +274,12 @@ def _legend(root: Value, w: Value, names: Mapping[Value, str]) -> tuple[str, flo
 
 
 def _legend_text(found: Chain, w: Value, root: Value, names: Mapping[Value, str]) -> str:
-    w_name = display_text(w.label, MAX_TEXT) if w.label else names.get(w, "w")
+    w_name = display_text(names.get(w) or w.label or "w", MAX_TEXT)
+    # An unlabelled root is still "root" here (tests/test_viz_render.py, not ours to change, expects it).
     r_name = display_text(root.label, MAX_TEXT) if root.label else "root"
     head = f"∂{r_name}/∂{w_name} = "
     if found.n_paths == 0 and found.blocked:
-        stops = ", ".join(names[n] for n in found.blocked[:3])
+        stops = ", ".join(display_text(names[n], MAX_TEXT) for n in found.blocked[:3])
         return f"{head}0: no gradient gets past {stops} (grad 0 there)"
     if 1 <= found.n_paths <= 3:  # few paths: write the chain rule out, one factor per local derivative
         terms = " + ".join("".join(f"({fmt(d)})" for _, _, d in path) for path in found.paths)
