@@ -1,8 +1,10 @@
 """draw_network: an MLP as layers of neurons (input, hidden, output columns), one edge per weight.
 
-Edges are coloured by the weight's sign and drawn thicker for a larger |w|; each is labelled with w and, when
-gradients are present, ∂C/∂w. A neuron shows its activation name and bias (and its activation value a when
-inputs are given).
+Edges are coloured by the weight's sign and drawn wider for a larger |w| (or |∂C/∂w|, strength="grad"). A small
+network's edges are labelled with w and, when gradients are present, ∂C/∂w, in a box just before the neuron the
+weight feeds; a big network's neurons are drawn small and its edges fade with their strength, so the strong
+weights stand out of the crossing lines. A neuron shows its activation name and bias (and its activation value
+a when inputs are given).
 """
 
 from __future__ import annotations
@@ -34,13 +36,24 @@ def _keep_order(col: Any, names: list[str]) -> None:
         col.edge(a, b, style="invis")
 
 
+def _hex_alpha(color: str, opacity: float) -> str:
+    return f"{color}{round(255 * opacity):02x}"
+
+
 def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels: bool | None = None,
-                 rankdir: str = "LR") -> Graph:
+                 rankdir: str = "LR", strength: str = "w") -> Graph:
     """The network diagram of ``mlp``; ``inputs`` (one row) adds each neuron's activation a to its node.
 
-    ``edge_labels`` None labels the edges only when there are at most MAX_LABELLED_EDGES weights.
+    Edges are blue for w > 0 and red for w < 0, wider for a larger |w| (``strength="w"``) or a larger |∂C/∂w|
+    (``strength="grad"``, after backward()). ``edge_labels`` None labels the edges only when there are at most
+    MAX_LABELLED_EDGES weights: each label is a small box on its edge just before the neuron it feeds, so a
+    neuron's weights sit together beside it, away from where the edges cross. Without labels the neurons are
+    drawn small, the edges also fade with their strength (the strongest drawn on top), and the picture stays
+    about as wide as it is tall.
     """
     _check_mlp(mlp)
+    if strength not in ("w", "grad"):
+        raise ValueError(f"draw_network: strength must be 'w' or 'grad', got {strength!r}")
     activations: list[list[float]] = []
     if inputs is not None:
         row = [float(v) for v in inputs]
@@ -51,16 +64,26 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
             row = [float(n(row).data) for n in layer.neurons]
             activations.append(row)
     weights = [w for layer in mlp.layers for n in layer.neurons for w in n.w]
-    biggest = max((abs(w.data) for w in weights), default=1.0) or 1.0
+
+    def size(w: Any) -> float:
+        return abs(w.data if strength == "w" else w.grad)
+
+    biggest = max((size(w) for w in weights), default=1.0) or 1.0
     has_grads = any(p.grad != 0.0 for layer in mlp.layers for n in layer.neurons for p in (*n.w, n.b))
     if edge_labels is None:
         edge_labels = len(weights) <= MAX_LABELLED_EDGES
+    widest = max([mlp.nin] + [len(layer.neurons) for layer in mlp.layers])
+    compact = not edge_labels
 
-    g = Graph("network", graph_attr={"rankdir": rankdir, "ranksep": "0.9",
-                                     "nodesep": "0.3", "splines": "line",
+    # Labelled: a label box sits one short rank before its neuron (the long stretch from the input, where edges
+    # cross, carries no text). Compact: the gap between columns grows with the widest layer, so the crossing
+    # edges fan out over about as much width as the columns are tall.
+    gap = f"{max(0.9, 0.14 * widest):.2f}" if compact else "0.25"
+    g = Graph("network", graph_attr={"rankdir": rankdir, "ranksep": gap,
+                                     "nodesep": "0.12" if compact else "0.3", "splines": "line",
                                      "outputorder": "edgesfirst"},  # white boxes then hide crossing lines
-              node_attr={"fontname": "Helvetica", "fontsize": "10"},
-              edge_attr={"fontname": "Helvetica", "fontsize": "8", "arrowsize": "0.5"})
+              node_attr={"fontname": "Helvetica", "fontsize": "8" if compact else "10"},
+              edge_attr={"fontname": "Helvetica", "fontsize": "8", "arrowsize": "0.4" if compact else "0.5"})
     columns: list[list[str]] = [[f"x{i}" for i in range(mlp.nin)]]
     with g.subgraph(name="layer0") as col:
         col.attr(rank="same")
@@ -69,6 +92,7 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
             col.node(name, f"x{i + 1}{value}", shape="box", style="rounded")
         _keep_order(col, columns[0])
     last = len(mlp.layers) - 1
+    edges: list[tuple[float, str, str, dict[str, str]]] = []
     for k, layer in enumerate(mlp.layers, start=1):
         kind = "output" if k - 1 == last else f"hidden {k}"
         names = [f"L{k}n{j}" for j in range(len(layer.neurons))]
@@ -76,28 +100,38 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
             col.attr(rank="same")
             for j, (name, neuron) in enumerate(zip(names, layer.neurons)):
                 # the activation's name as typed (an MLP checks it; a look-alike object need not)
-                lines = [f"{kind}, #{j + 1}", dot_escape(str(neuron.activation)), f"b = {fmt(neuron.b.data)}"]
+                head = f"{'out' if k - 1 == last else f'h{k}'}.{j + 1}" if compact else f"{kind}, #{j + 1}"
+                lines = [head, dot_escape(str(neuron.activation)), f"b = {fmt(neuron.b.data)}"]
                 if activations:
                     lines.append(f"a = {fmt(activations[k][j])}")
-                col.node(name, "\\n".join(lines), shape="ellipse", margin="0.05", style="filled", fillcolor="white")
+                if compact:
+                    lines[:2] = [f"{lines[0]} {lines[1]}"]
+                col.node(name, "\\n".join(lines), shape="ellipse", margin="0.02" if compact else "0.05",
+                         style="filled", fillcolor="white")
             _keep_order(col, names)
         for name, neuron in zip(names, layer.neurons):
             for i, (src, w) in enumerate(zip(columns[-1], neuron.w)):
                 color = POSITIVE if w.data >= 0 else NEGATIVE
-                style = {"color": color, "penwidth": f"{0.4 + 3.6 * abs(w.data) / biggest:.2f}"}
+                share = size(w) / biggest
+                style = {"color": color if edge_labels else _hex_alpha(color, 0.08 + 0.85 * share * share),
+                         "penwidth": f"{0.4 + 3.6 * share:.2f}"}
                 if not edge_labels:
-                    g.edge(src, name, **style)
+                    edges.append((share, src, name, style))
                     continue
-                # The label is a small box ON the edge (the edge runs through it), so with many crossing edges
-                # there is no doubt which weight a label belongs to, as there is with labels beside the lines.
+                # The label is a small box ON the edge (the edge runs through it), one short rank before the
+                # neuron: the boxes of one neuron's weights sit together beside it.
                 text = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
                 mid = f"{name}w{i}"
                 g.node(mid, text, shape="box", style="rounded,filled", fillcolor="white", color=color,
                        fontcolor=color, fontsize="8", margin="0.03,0.01", height="0.2", width="0.2")
-                g.edge(src, mid, arrowhead="none", **style)
+                g.edge(src, mid, arrowhead="none", minlen="4", **style)
                 g.edge(mid, name, **style)
         columns.append(names)
+    for _, src, dst, style in sorted(edges, key=lambda e: e[0]):  # the strongest drawn last, on top
+        g.edge(src, dst, **style)
     # A graph label (bottom) rather than a node, so the key never sits among the edges.
-    g.attr(label=f"blue: w > 0    red: w < 0    thicker = larger |w| (largest {fmt(biggest)})", labelloc="b",
-           fontname="Helvetica", fontsize="10")
+    measure = "|w|" if strength == "w" else "|∂C/∂w|"
+    fades = " and fainter" if compact else ""
+    g.attr(label=f"blue: w > 0    red: w < 0    thinner{fades} = smaller {measure} (largest {fmt(biggest)})",
+           labelloc="b", fontname="Helvetica", fontsize="10")
     return g
