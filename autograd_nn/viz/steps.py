@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..engine import Value, topological_order, walk
-from .graph import COLLAPSE, FOCUS, _folded_neurons, draw_graph, fmt, node_names
+from .graph import COLLAPSE, FOCUS, _folded_neurons, draw_graph, fmt
+from .names import node_names
 from .render import display_text, svg_text
 
 
