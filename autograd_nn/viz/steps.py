@@ -138,11 +138,24 @@ function show(i) {{
   slider.value = i;
   document.getElementById('caption').textContent = frames[i].dataset.caption;
   document.getElementById('counter').textContent = 'step ' + (i + 1) + ' of ' + frames.length;
-  const node = frames[i].querySelector('.focus');
-  if (node) {{
-    node.style.scrollMarginTop = (header.offsetHeight + 8) + 'px';
-    node.scrollIntoView({{block: 'center', inline: 'center'}});
-  }}
+  reveal(frames[i]);
+}}
+// Scroll the step's node and its op node (where the blue edges end) to the middle of the space below the
+// header; when both do not fit, the step's node alone.
+function reveal(frame) {{
+  const focus = frame.querySelector('.focus');
+  if (!focus) return;
+  const box = els => {{
+    const rs = els.map(e => e.getBoundingClientRect());
+    return {{top: Math.min(...rs.map(r => r.top)), bottom: Math.max(...rs.map(r => r.bottom)),
+             left: Math.min(...rs.map(r => r.left)), right: Math.max(...rs.map(r => r.right))}};
+  }};
+  const top = header.getBoundingClientRect().bottom, height = window.innerHeight - top;
+  const width = frame.clientWidth, left = frame.getBoundingClientRect().left;
+  let b = box([focus, ...frame.querySelectorAll('.node.step')]);
+  if (b.bottom - b.top > height - 16 || b.right - b.left > width - 16) b = box([focus]);
+  window.scrollBy(0, (b.top + b.bottom) / 2 - (top + height / 2));
+  frame.scrollLeft += (b.left + b.right) / 2 - (left + width / 2);
 }}
 slider.addEventListener('input', () => show(Number(slider.value)));
 document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
