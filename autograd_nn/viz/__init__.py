@@ -14,6 +14,7 @@ from .chain import Chain, chain
 from .explain import Explanation, explain
 from .explore import Explorer, explore  # ipywidgets is imported when explore() is called
 from .graph import GraphTooLarge, chain_total, draw_graph, node_names
+from .layers import LayerExplanation, LayerView, explain_layers
 from .network import draw_network
 from .render import GRAPH_TYPES, Graph, GraphLike, RenderError
 from .render import render as _render_graph
@@ -57,4 +58,5 @@ __all__ = [
     "backward_steps", "chain", "chain_total", "draw_graph", "draw_network", "explain", "node_names", "render",
     "svg_text", "value_svg",
     "Explorer", "explore",
+    "LayerExplanation", "LayerView", "explain_layers",
 ]

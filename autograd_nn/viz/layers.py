@@ -1,0 +1,375 @@
+"""explain_layers: backprop through an MLP as the documents write it, a recursion on δ, with the numbers in.
+
+For one sample, layer k computes zˡ = Wˡ aˡ⁻¹ + bˡ and aˡ = f(zˡ) (a⁰ = x). With δˡ = ∂C/∂zˡ:
+
+    δᴸ = ∇ₐC ⊙ f'(zᴸ)                 the output layer
+    δˡ = ((Wˡ⁺¹)ᵀ δˡ⁺¹) ⊙ f'(zˡ)       each layer before it
+    ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ,  ∂C/∂bˡ = δˡ
+
+explain_layers runs the sample through the model's own forward pass and reads every number from the scalar
+graph it records: z and a are the nodes' data, δ of a neuron is the engine's gradient at its z node (one
+``grad`` call, the same walk backward() runs) and ∂C/∂W, ∂C/∂b are what ``backward()`` puts in the parameters'
+``.grad``. Beside them it evaluates the matrix formulas above with numpy, from the weights, the input and the
+loss's own derivative ∇ₐC written out, and says per layer how far the two are apart (0, or a rounding error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import losses
+from ..engine import Value, grad
+from ..engine.ops import WEIGHTED_SUM
+from ..nn import MLP
+from .graph import fmt
+from .render import Graph, dot_escape
+
+# The losses whose ∇ₐC explain_layers writes out (a = the network's output row, y the target).
+LOSSES: dict[str, Callable[..., Any]] = {
+    "squared_error": losses.squared_error, "mse": losses.mse, "binary_cross_entropy": losses.binary_cross_entropy,
+    "softmax_cross_entropy": losses.softmax_cross_entropy, "hinge": losses.hinge,
+}
+COST = {
+    "squared_error": ("C = ½ Σ (y − a)²", r"C = \tfrac{1}{2} \sum_j (y_j - a_j)^2", "a − y", r"a - y"),
+    "mse": ("C = (1/n) Σ (y − a)²", r"C = \tfrac{1}{n} \sum_j (y_j - a_j)^2", "2(a − y)/n", r"\tfrac{2}{n}(a - y)"),
+    "binary_cross_entropy": ("C = −Σ [y log a + (1 − y) log(1 − a)]",
+                             r"C = -\sum_j \left[y_j \log a_j + (1 - y_j) \log(1 - a_j)\right]",
+                             "(a − y) / (a(1 − a))", r"\frac{a - y}{a \odot (1 - a)}"),
+    "softmax_cross_entropy": ("C = log Σ e^aⱼ − a_k (softmax cross-entropy on the outputs a as logits)",
+                              r"C = \log \sum_j e^{a_j} - a_k", "softmax(a) − onehot(k)",
+                              r"\mathrm{softmax}(a) - e_k"),
+    "hinge": ("C = Σ max(0, 1 − y·a)", r"C = \sum_j \max(0, 1 - y_j a_j)", "−y where y·a < 1, else 0",
+              r"-y \odot [y \odot a < 1]"),
+}
+SHOWN = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "id"}
+SHOWN_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{relu}", "linear": r"\mathrm{id}"}
+AGREE = 1e-9  # numpy and backward() agree when no entry differs by more than this (they differ by rounding)
+MAX_SHOWN = 8  # entries of a vector (rows, columns of a matrix) written out; more are cut with …
+MAX_LABELLED_EDGES = 40  # the picture labels each weight's edge with ∂C/∂w up to this many weights
+_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sup(k: int) -> str:
+    """k as superscript digits, the documents' layer index: 2 → ², 10 → ¹⁰."""
+    return str(k).translate(_SUP)
+
+
+def _derivative(activation: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """f'(z) for a layer's activation, written out (a = f(z) given too)."""
+    if activation == "sigmoid":
+        out: np.ndarray = a * (1.0 - a)
+    elif activation == "tanh":
+        out = 1.0 - a * a
+    elif activation == "relu":
+        out = (z > 0).astype(float)
+    else:
+        out = np.ones_like(z)
+    return out
+
+
+def _loss_gradient(name: str, a: np.ndarray, target: Any) -> np.ndarray:
+    """∇ₐC written out for the named loss, at the output row a."""
+    if name == "softmax_cross_entropy":
+        e = np.exp(a - a.max())
+        onehot = np.zeros_like(a)
+        onehot[int(target)] = 1.0
+        out: np.ndarray = e / e.sum() - onehot
+        return out
+    y = np.broadcast_to(np.asarray(target, dtype=float).reshape(-1), a.shape)
+    if name == "squared_error":
+        return a - y
+    if name == "mse":
+        return 2.0 * (a - y) / a.size
+    if name == "binary_cross_entropy":
+        return (a - y) / (a * (1.0 - a))
+    if name == "hinge":
+        return np.where(1.0 - y * a > 0, -y, 0.0)
+    raise ValueError(f"explain_layers: no written-out ∇ₐC for loss {name!r}")
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """One layer k for one sample: its numbers read from the scalar graph, and the matrix formulas by numpy.
+
+    From the graph: ``z``, ``a`` (the nodes' data), ``delta`` (the engine's gradient at each z node),
+    ``dW``, ``db`` (what backward() put in the weights' and biases' .grad). By numpy: ``f_prime`` (f'(zˡ)),
+    ``back`` (∇ₐC for the output layer, (Wˡ⁺¹)ᵀ δˡ⁺¹ before it), ``delta_np`` = back ⊙ f'(z),
+    ``dW_np`` = δ (aˡ⁻¹)ᵀ and ``db_np`` = δ. ``difference``: the largest |numpy − graph| over δ, ∂C/∂W, ∂C/∂b.
+    """
+
+    index: int
+    activation: str
+    W: np.ndarray
+    b: np.ndarray
+    a_in: np.ndarray
+    z: np.ndarray
+    a: np.ndarray
+    delta: np.ndarray
+    dW: np.ndarray
+    db: np.ndarray
+    f_prime: np.ndarray
+    back: np.ndarray
+    delta_np: np.ndarray
+    dW_np: np.ndarray
+    db_np: np.ndarray
+
+    @property
+    def difference(self) -> float:
+        return float(max(np.abs(self.delta_np - self.delta).max(), np.abs(self.dW_np - self.dW).max(),
+                         np.abs(self.db_np - self.db).max()))
+
+
+def _vec(v: np.ndarray) -> str:
+    items = [fmt(float(x)) for x in v[:MAX_SHOWN]]
+    if len(v) > MAX_SHOWN:
+        items.append(f"… ({len(v)} in all)")
+    return "[" + ", ".join(items) + "]"
+
+
+def _mat(m: np.ndarray) -> str:
+    rows = [_vec(r) for r in m[:MAX_SHOWN]]
+    if len(m) > MAX_SHOWN:
+        rows.append(f"… ({len(m)} rows)")
+    return "[" + ", ".join(rows) + "]"
+
+
+def _tex_vec(v: np.ndarray) -> str:
+    items = [fmt(float(x)) for x in v[:MAX_SHOWN]] + ([r"\vdots"] if len(v) > MAX_SHOWN else [])
+    return r"\begin{bmatrix}" + r" \\ ".join(items) + r"\end{bmatrix}"
+
+
+def _tex_mat(m: np.ndarray) -> str:
+    def row(r: np.ndarray) -> str:
+        return " & ".join([fmt(float(x)) for x in r[:MAX_SHOWN]] + ([r"\cdots"] if len(r) > MAX_SHOWN else []))
+
+    rows = [row(r) for r in m[:MAX_SHOWN]] + ([r"\vdots"] if len(m) > MAX_SHOWN else [])
+    return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
+
+
+class LayerExplanation:
+    """Backprop of one sample through an MLP, layer by layer (see the module doc).
+
+    ``layers`` holds one LayerView per layer (index 1 … L), ``cost`` is C, ``grad_a`` ∇ₐC read from the graph.
+    ``str()``/``repr()`` is the derivation as text, ``latex()`` as LaTeX (a notebook shows it as maths), and
+    ``graph()`` the network with δ on each neuron and ∂C/∂w on each edge (``viz.render(e.graph(), "x.png")``).
+    """
+
+    def __init__(self, model: MLP, x: np.ndarray, target: Any, loss_name: str, cost: float,
+                 grad_a: np.ndarray, layers: list[LayerView]) -> None:
+        self.model, self.x, self.target, self.loss_name = model, x, target, loss_name
+        self.cost, self.grad_a, self.layers = cost, grad_a, layers
+
+    @property
+    def difference(self) -> float:
+        """The largest |numpy's matrix formula − the graph's number| over every layer's δ, ∂C/∂W and ∂C/∂b."""
+        return max(layer.difference for layer in self.layers)
+
+    def _target_text(self) -> str:
+        if self.loss_name == "softmax_cross_entropy":
+            return f"class k = {self.target}"
+        return f"y = {_vec(np.asarray(self.target, dtype=float).reshape(-1))}"
+
+    def __str__(self) -> str:
+        L = len(self.layers)
+        cost = COST.get(self.loss_name)
+        shape = "-".join(str(n) for n in [self.model.nin, *self.model.nouts])
+        lines = [f"Backprop layer by layer: a {shape} MLP, one sample, loss {self.loss_name}"
+                 + (f": {cost[0]}" if cost else ""),
+                 f"forward:  a⁰ = x = {_vec(self.x)}"]
+        for v in self.layers:
+            k, f = v.index, SHOWN[v.activation]
+            lines.append(f"  layer {k} ({'output' if k == L else 'hidden'}, {v.activation}):  "
+                         f"z{sup(k)} = W{sup(k)} a{sup(k - 1)} + b{sup(k)} = {_vec(v.z)},  "
+                         f"a{sup(k)} = {f}(z{sup(k)}) = {_vec(v.a)}")
+        lines.append(f"  C = {fmt(self.cost)} for {self._target_text()}")
+        lines.append("backward (δˡ = ∂C/∂zˡ: the engine's gradient at each neuron's z; "
+                     "∂C/∂W, ∂C/∂b: backward()'s .grad):")
+        grad_a = f"{cost[2]} = " if cost else ""
+        lines.append(f"  ∇ₐC = {grad_a}{_vec(self.grad_a)}")
+        for v in reversed(self.layers):
+            k, f = v.index, SHOWN[v.activation]
+            if k == L:
+                rule = f"δ{sup(k)} = ∇ₐC ⊙ {f}'(z{sup(k)})"
+            else:
+                rule = f"δ{sup(k)} = ((W{sup(k + 1)})ᵀ δ{sup(k + 1)}) ⊙ {f}'(z{sup(k)})"
+            lines.append(f"  {rule} = {_vec(v.back)} ⊙ {_vec(v.f_prime)} = {_vec(v.delta)}")
+            lines.append(f"  ∂C/∂W{sup(k)} = δ{sup(k)} (a{sup(k - 1)})ᵀ = {_mat(v.dW)}")
+            lines.append(f"  ∂C/∂b{sup(k)} = δ{sup(k)} = {_vec(v.db)}")
+            verdict = "equal" if v.difference <= AGREE else "DIFFER from"
+            lines.append(f"  layer {k}: the matrix formulas by numpy {verdict} the graph's δ{sup(k)} and "
+                         f"backward()'s .grad (largest difference {v.difference:.3g})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def latex(self) -> str:
+        L = len(self.layers)
+        cost = COST.get(self.loss_name)
+        rows = [rf"a^{{(0)}} &= x = {_tex_vec(self.x)}"]
+        for v in self.layers:
+            k, f = v.index, SHOWN_TEX[v.activation]
+            rows.append(rf"z^{{({k})}} &= W^{{({k})}} a^{{({k - 1})}} + b^{{({k})}} = {_tex_vec(v.z)}, \quad "
+                        rf"a^{{({k})}} = {f}(z^{{({k})}}) = {_tex_vec(v.a)}")
+        rows.append((cost[1] if cost else "C") + rf" &= {fmt(self.cost)}")
+        rows.append(rf"\nabla_a C &= {cost[3] + ' = ' if cost else ''}{_tex_vec(self.grad_a)}")
+        for v in reversed(self.layers):
+            k, f = v.index, SHOWN_TEX[v.activation]
+            back = r"\nabla_a C" if k == L else rf"\left(W^{{({k + 1})}}\right)^T \delta^{{({k + 1})}}"
+            rows.append(rf"\delta^{{({k})}} &= {back} \odot {f}'(z^{{({k})}}) = {_tex_vec(v.back)} \odot "
+                        rf"{_tex_vec(v.f_prime)} = {_tex_vec(v.delta)}")
+            rows.append(rf"\frac{{\partial C}}{{\partial W^{{({k})}}}} &= \delta^{{({k})}} \left(a^{{({k - 1})}}"
+                        rf"\right)^T = {_tex_mat(v.dW)}, \quad \frac{{\partial C}}{{\partial b^{{({k})}}}} = "
+                        rf"\delta^{{({k})}} = {_tex_vec(v.db)}")
+            same = "=" if v.difference <= AGREE else r"\neq"
+            rows.append(rf"&\text{{layer {k}: numpy's matrix formulas }}{same}\text{{ backward()'s .grad "
+                        rf"(largest difference {v.difference:.3g})}}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$${self.latex()}$$"
+
+    def graph(self, rankdir: str = "LR", edge_labels: bool | None = None) -> Graph:
+        """The network with the numbers of this sample: each neuron shows z, a, δ = ∂C/∂z (and b, ∂C/∂b = δ),
+        each edge w and ∂C/∂w (red where ∂C/∂w < 0, blue where > 0, thicker for a larger |∂C/∂w|), and the
+        cost node C the ∂C/∂a of each output."""
+        n_weights = sum(v.W.size for v in self.layers)
+        if edge_labels is None:
+            edge_labels = n_weights <= MAX_LABELLED_EDGES
+        biggest = max(float(np.abs(v.dW).max()) for v in self.layers) or 1.0
+        g = Graph("explain_layers", graph_attr={"rankdir": rankdir, "ranksep": "1.1", "nodesep": "0.3",
+                                                "splines": "line", "outputorder": "edgesfirst"},
+                  node_attr={"fontname": "Helvetica", "fontsize": "10"},
+                  edge_attr={"fontname": "Helvetica", "fontsize": "8", "arrowsize": "0.5"})
+        columns = [[f"x{i}" for i in range(len(self.x))]]
+        with g.subgraph(name="layer0") as col:
+            col.attr(rank="same")
+            for i, name in enumerate(columns[0]):
+                col.node(name, f"x{i + 1} = a⁰{_sub(i + 1)}\\n{fmt(float(self.x[i]))}", shape="box", style="rounded")
+        for v in self.layers:
+            k, names = v.index, [f"L{v.index}n{j}" for j in range(len(v.z))]
+            with g.subgraph(name=f"layer{k}") as col:
+                col.attr(rank="same")
+                for j, name in enumerate(names):
+                    text = "\\n".join([f"neuron {j + 1} of layer {k} ({dot_escape(v.activation)})",
+                                       f"z = {fmt(float(v.z[j]))}   a = {fmt(float(v.a[j]))}",
+                                       f"δ = ∂C/∂z = {fmt(float(v.delta[j]))}",
+                                       f"b = {fmt(float(v.b[j]))}   ∂C/∂b = {fmt(float(v.db[j]))}"])
+                    col.node(name, text, shape="ellipse", margin="0.05", style="filled", fillcolor="white",
+                             color="#d62728" if v.delta[j] < 0 else "#1f77b4" if v.delta[j] > 0 else "black")
+            for j, name in enumerate(names):
+                for i, src in enumerate(columns[-1]):
+                    d = float(v.dW[j, i])
+                    color = "#d62728" if d < 0 else "#1f77b4" if d > 0 else "#999999"
+                    style = {"color": color, "penwidth": f"{0.4 + 3.6 * abs(d) / biggest:.2f}"}
+                    if not edge_labels:
+                        g.edge(src, name, **style)
+                        continue
+                    mid = f"{name}w{i}"
+                    g.node(mid, f"w = {fmt(float(v.W[j, i]))}\\n∂C/∂w = {fmt(d)}", shape="box",
+                           style="rounded,filled", fillcolor="white", color=color, fontcolor=color, fontsize="8",
+                           margin="0.03,0.01", height="0.2", width="0.2")
+                    g.edge(src, mid, arrowhead="none", **style)
+                    g.edge(mid, name, **style)
+            columns.append(names)
+        g.node("C", f"C = {fmt(self.cost)}\\n{dot_escape(self.loss_name)}", shape="box", style="bold")
+        for j, name in enumerate(columns[-1]):
+            g.edge(name, "C", label=f"∂C/∂a = {fmt(float(self.grad_a[j]))}")
+        g.attr(label="δ = ∂C/∂z on each neuron, ∂C/∂w on each edge (red < 0, blue > 0, thicker = larger |∂C/∂w|)",
+               labelloc="b", fontname="Helvetica", fontsize="10")
+        return g
+
+
+def _sub(k: int) -> str:
+    return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
+def _loss(loss: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"explain_layers: unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a "
+                             "function (prediction, target) -> Value")
+        return loss, LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"explain_layers: loss must be a loss name or a function, got {type(loss).__name__}")
+    for name, f in LOSSES.items():
+        if f is loss:
+            return name, f
+    return getattr(loss, "__name__", "custom loss"), loss
+
+
+def _neurons_of(model: MLP, outputs: list[Value]) -> list[tuple[list[Value], list[Value]]]:
+    """Each layer's (z nodes, a nodes) from the graph the model's forward pass recorded, first layer first,
+    found from the outputs backwards: a = f(z), z = weighted_sum(w, a_prev, b) with the layer's own w and b."""
+    found: list[tuple[list[Value], list[Value]]] = []
+    row = outputs
+    for layer in reversed(model.layers):
+        zs = [a if layer.activation == "linear" else a.parents[0] for a in row]
+        for z, neuron in zip(zs, layer.neurons):
+            n = len(neuron.w)
+            ok = z.op is WEIGHTED_SUM and len(z.parents) == 2 * n + 1 and z.parents[-1] is neuron.b and all(
+                p is w for p, w in zip(z.parents[:n], neuron.w))
+            if not ok:
+                raise TypeError("explain_layers: the model's forward pass did not record z = w·a + b, a = f(z) "
+                                "per neuron as an MLP does")
+        found.append((zs, row))
+        row = list(zs[0].parents[len(layer.neurons[0].w):-1])
+    return found[::-1]
+
+
+def explain_layers(model: MLP, x: Sequence[float], target: Any,
+                   loss: str | Callable[..., Any] = "squared_error") -> LayerExplanation:
+    """Run one sample (x, target) through ``model`` and show backprop as the recursion on δ (module doc).
+
+    ``loss``: a name from LOSSES ("squared_error", "mse", "binary_cross_entropy", "softmax_cross_entropy",
+    "hinge") or a loss function of (prediction row, target), e.g. ``losses.binary_cross_entropy``; for
+    softmax_cross_entropy the target is a class index and the outputs are the logits. For a loss of your own,
+    ∇ₐC is read from the graph rather than written out.
+
+    Sets the model's gradients to this sample's: zero_grad(), then backward() from C.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"explain_layers: model must be an MLP, got {type(model).__name__}")
+    name, loss_fn = _loss(loss)
+    out = model(list(x))
+    outputs = out if isinstance(out, list) else [out]
+    cost = loss_fn(outputs, target)
+    if not isinstance(cost, Value):
+        raise TypeError(f"explain_layers: the loss must return a Value, got {type(cost).__name__}")
+    per_layer = _neurons_of(model, outputs)
+    zs = [z for z_nodes, _ in per_layer for z in z_nodes]
+    # The engine's gradients at every z and output node (one walk), then backward() for the parameters' .grad.
+    found = grad(cost, zs + outputs)
+    delta_of = dict(zip(zs, found[:len(zs)]))
+    grad_a = np.array(found[len(zs):], dtype=float)
+    model.zero_grad()
+    cost.backward()
+
+    a_prev = np.array([v.data for v in per_layer[0][0][0].parents[len(model.layers[0].neurons[0].w):-1]])
+    views_in: list[dict[str, Any]] = []
+    for layer, (z_nodes, a_nodes) in zip(model.layers, per_layer):
+        W = np.array([[w.data for w in n.w] for n in layer.neurons])
+        views_in.append(dict(
+            activation=layer.activation, W=W, b=np.array([n.b.data for n in layer.neurons]), a_in=a_prev,
+            z=np.array([z.data for z in z_nodes]), a=np.array([a.data for a in a_nodes]),
+            delta=np.array([delta_of[z] for z in z_nodes], dtype=float),
+            dW=np.array([[w.grad for w in n.w] for n in layer.neurons]),
+            db=np.array([n.b.grad for n in layer.neurons])))
+        a_prev = views_in[-1]["a"]
+
+    # The matrix formulas, by numpy: ∇ₐC written out for a known loss, then the recursion on δ.
+    a_out = views_in[-1]["a"]
+    back = _loss_gradient(name, a_out, target) if name in LOSSES else grad_a
+    views: list[LayerView] = []
+    for k in range(len(views_in), 0, -1):
+        v = views_in[k - 1]
+        f_prime = _derivative(v["activation"], v["z"], v["a"])
+        delta_np = back * f_prime
+        views.append(LayerView(index=k, f_prime=f_prime, back=back, delta_np=delta_np,
+                               dW_np=np.outer(delta_np, v["a_in"]), db_np=delta_np, **v))
+        back = v["W"].T @ delta_np
+    return LayerExplanation(model, views_in[0]["a_in"], target, name, float(cost.data), grad_a, views[::-1])
