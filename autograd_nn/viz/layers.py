@@ -279,7 +279,8 @@ class LayerExplanation:
         g.node("C", f"C = {fmt(self.cost)}\\n{dot_escape(self.loss_name)}", shape="box", style="bold")
         for j, name in enumerate(columns[-1]):
             g.edge(name, "C", label=f"∂C/∂a = {fmt(float(self.grad_a[j]))}")
-        g.attr(label="δ = ∂C/∂z on each neuron, ∂C/∂w on each edge (red < 0, blue > 0, thicker = larger |∂C/∂w|)",
+        g.attr(label="δ = ∂C/∂z on each neuron, ∂C/∂w on each edge: red < 0, blue > 0 (a neuron by its δ, an edge by "
+                     "its ∂C/∂w), a thicker edge for a larger |∂C/∂w|",
                labelloc="b", fontname="Helvetica", fontsize="10")
         return g
 
