@@ -132,6 +132,7 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
     # A graph label (bottom) rather than a node, so the key never sits among the edges.
     measure = "|w|" if strength == "w" else "|∂C/∂w|"
     fades = " and fainter" if compact else ""
-    g.attr(label=f"blue: w > 0    red: w < 0    thinner{fades} = smaller {measure} (largest {fmt(biggest)})",
+    key = "h2.5: hidden layer 2, neuron 5    " if compact else ""
+    g.attr(label=f"{key}blue: w > 0    red: w < 0    thinner{fades} = smaller {measure} (largest {fmt(biggest)})",
            labelloc="b", fontname="Helvetica", fontsize="10")
     return g
