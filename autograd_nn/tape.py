@@ -59,6 +59,8 @@ from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
 from .engine.value import Value
 from .train import LOSSES, batch_loss, value_backend
 
+PREPARED_KERNELS = 256  # a plan of at most this many kernels runs them prepared (see Tape.__init__)
+
 _data = attrgetter("_data")  # what Value.data reads (its getter is this attrgetter), without the property
 
 
@@ -843,7 +845,11 @@ class Tape:
         self._values = np.empty(self.plan.size)
         self._values[place] = [v.data for v in folded.nodes]
         self._grads = np.zeros(self.plan.size)
-        prepared = [k.prepare(self._values, self._grads) for k in self.plan.kernels]
+        # Preparing a kernel saves its views' making at every call but costs memory (a few functions and views,
+        # ~2 KB): worth it for the few wide groups of a network over a batch, not for a deep chain of one-node groups
+        # (its replay is Python's per-kernel overhead either way), which runs the plan's kernels as they are.
+        self._prepared = len(self.plan.kernels) <= PREPARED_KERNELS
+        prepared = [k.prepare(self._values, self._grads) for k in self.plan.kernels] if self._prepared else []
         self._run_forward = [f for f, _ in prepared]
         self._run_backward = [b for _, b in reversed(prepared)]
         self._clock = _engine_value._clock  # the write clock when the leaves' data were last read into _values
@@ -901,8 +907,11 @@ class Tape:
             vals[bound._copied] = bound.data  # an array that is no view of vals: copied in
         try:
             with np.errstate(all="ignore"):
-                for run in self._run_forward:  # the plan's kernels, prepared over the tape's two arrays
-                    run()
+                if self._prepared:
+                    for run in self._run_forward:  # the plan's kernels, prepared over the tape's two arrays
+                        run()
+                else:
+                    self.plan.forward(vals)
             fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
         except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
             fast = False
@@ -931,8 +940,11 @@ class Tape:
         grads[self.plan.root] = 1.0
         try:
             with np.errstate(all="ignore"):
-                for run in self._run_backward:
-                    run()
+                if self._prepared:
+                    for run in self._run_backward:
+                        run()
+                else:
+                    self.plan.backward(self._values, grads)
             # A non-finite gradient anywhere reaches a leaf (finite·inf, 0·inf and inf - inf are not finite): the
             # leaves' gradients are enough to look at.
             fast = bool(np.isfinite(grads[:n]).all())

@@ -294,6 +294,20 @@ def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
     return out
 
 
+def tape_memory(w: Workload) -> str:
+    """The arrays a Tape of the workload's step keeps (model(list(x)), mean_loss): values and gradients (one float64
+    per slot each), and the index arrays of the kernels that gather."""
+    tape = Tape(loss_graph(library_model(w, initial_weights(w.sizes)), w, "floats", "mean_loss"))
+    slots = [getattr(k, name) for k in tape.plan.kernels for name in ("rows", "block", "w", "a", "b", "A", "W")
+             if hasattr(k, name)]
+    flat = [s for x in slots for s in (x if isinstance(x, list) else [x])]
+    index = sum(s.index.nbytes for s in flat if isinstance(s.index, np.ndarray))
+    arrays = tape._values.nbytes + tape._grads.nbytes
+    return (f"Tape arrays: {tape.plan.size} slots ({tape.n_nodes} nodes recorded, {len(tape.leaves)} leaves), "
+            f"values + gradients {arrays / 1024:.1f} KiB, gather indices {index / 1024:.1f} KiB, "
+            f"{len(tape.plan.kernels)} kernels")
+
+
 def run(w: Workload, reps: int) -> None:
     print(f"\n== {w.name}: {len(w.X)} samples, MLP {'-'.join(map(str, w.sizes))}, "
           f"{'mean hinge' if w.kind == 'hinge' else 'mean softmax cross-entropy'} + {ALPHA}·Σp², SGD lr {LR}")
@@ -327,6 +341,7 @@ def run(w: Workload, reps: int) -> None:
     for name, t in med.items():
         vs_torch = f"{t / torch_t:15.2f}" if torch_t else f"{'-':>15s}"
         print(f"{name:26s} {t * 1e3:9.3f} ms {med[base] / t:26.1f} {t / med['numpy by hand']:13.2f} {vs_torch}")
+    print(tape_memory(w))
 
 
 def main() -> None:

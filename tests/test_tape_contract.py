@@ -209,3 +209,18 @@ def test_only_leaves_of_the_tape_can_be_bound():
         tape.bind([h])
     with pytest.raises(ValueError, match="listed twice"):
         tape.bind([x, x])
+
+
+def test_a_plan_of_many_kernels_runs_unprepared_with_the_same_numbers(monkeypatch):
+    import autograd_nn.tape as tape_module
+
+    X, y = moons(12, 0.1, seed=3)
+    runs = []
+    for limit in (256, 0):  # 0: every plan is "too long" to prepare, as a deep chain's is
+        monkeypatch.setattr(tape_module, "PREPARED_KERNELS", limit)
+        model = MLP(2, [4, 4, 1], activation="tanh", seed=5)
+        tape = Tape(moons_loss(model, X, y))
+        assert tape._prepared == (limit == 256)
+        tape.backward()
+        runs.append([tape.forward(), *(p.grad for p in model.parameters())])
+    assert runs[0] == runs[1]
