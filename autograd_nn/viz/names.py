@@ -87,9 +87,10 @@ def named(root: Value) -> dict[Value, tuple[str, int]]:
                 text, prec = base + subscript(k), ATOM
         if text in taken:
             atom = text if prec == ATOM else f"({text})"
-            k = 2
+            k = counters.get(atom, 1) + 1  # where the last search for this text stopped: linear, not quadratic
             while atom + subscript(k) in taken:
                 k += 1
+            counters[atom] = k
             text, prec = atom + subscript(k), ATOM
         taken.add(text)
         out[node] = (text, prec)
