@@ -116,3 +116,20 @@ def test_explanation_latex_with_awkward_labels_renders() -> None:
     # a short name's index is a real subscript: z₁ is z with a lowered 1
     (z_glyph, z_y), (one, one_y) = mathtext_glyphs(latex_name("z₁"))
     assert (z_glyph, one) == ("z", "1") and one_y != z_y
+
+
+def test_one_function_importable_from_viz_graph_and_names() -> None:
+    from autograd_nn.viz import names
+    from autograd_nn.viz.graph import node_names as from_graph
+
+    assert node_names is from_graph is names.node_names
+
+
+def test_an_unlabelled_negative_leaf_is_written_in_parentheses_after_the_partial() -> None:
+    w, x = Value(-0.75), Value(2.0, label="x")
+    y = w * x
+    y.label = "y"
+    y.backward()
+    assert str(explain(y, w)) == f"∂y/∂(-0.75) = ∂y/∂(-0.75) = ({x.data:.4g}) = {w.grad:.4g}"
+    square = w ** 2
+    assert node_names(square) == {w: "-0.75", square: "(-0.75) ** 2"}
