@@ -522,6 +522,8 @@ class Elementwise(Kernel):
             row.add(grads, d * g)
 
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        if self.stop - self.start == 1 and all(type(row.index) is slice for row in self.rows):
+            return self._prepare_scalar(vals, grads)
         reads = [row.reader(vals) for row in self.rows]
         adds = [row.adder(grads) for row in self.rows]
         out, g = vals[self.start:self.stop], grads[self.start:self.stop]
@@ -549,6 +551,27 @@ class Elementwise(Kernel):
         def backward() -> None:
             for add, d in zip(adds, derivative(*[r() for r in reads], out)):
                 add(d * g)
+        return forward, backward
+
+    def _prepare_scalar(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
+        """One node (the tail of a loss: a mean's 1/n, the l2 term's α): the op on Python floats, its ``forward``
+        and ``derivative`` as eager code runs them, without numpy's per-call cost on one-element arrays."""
+        at = [row.index.start for row in self.rows if type(row.index) is slice]
+        o, item = self.start, vals.item
+        op = self.op
+        forward_f, derivative = op.forward, op.derivative
+        contains = None if op.domain is None else op.domain.contains
+
+        def forward() -> None:
+            args = [item(i) for i in at]
+            if contains is not None and not contains(*args):
+                raise _Outside(op.name)
+            vals[o] = forward_f(*args)
+
+        def backward() -> None:
+            g = grads.item(o)
+            for i, d in zip(at, derivative(*[item(i) for i in at], item(o))):
+                grads[i] += d * g
         return forward, backward
 
     def operands(self) -> str:

@@ -1,6 +1,6 @@
 """Time one full-batch training step in micrograd 0.1.0, the plain engine, the Tape, numpy by hand and PyTorch.
 
-    python benchmarks/step.py [--reps 7] [--workload moons|spiral|both]
+    python benchmarks/step.py [--reps 7] [--workload moons|spiral|both] [--threads N]
 
 moons (micrograd's demo): 100 samples (noise 0.1), MLP 2-16-16-1 (ReLU hidden, linear output),
 mean hinge max(0, 1 − y·s) + 1e-4·Σp², SGD.
@@ -348,12 +348,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--workload", choices=["moons", "spiral", "both"], default="both")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="PyTorch's intra-op threads (default: numpy's BLAS thread count)")
     args = parser.parse_args()
     if torch is None:
         print("PyTorch is not installed: its rows are skipped (pip install -e '.[bench]' for torch==2.13.0)")
     else:
-        torch.set_num_threads(numpy_threads())
-        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s) as numpy's BLAS; float64 on CPU")
+        torch.set_num_threads(args.threads or numpy_threads())
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s) (numpy's BLAS: {numpy_threads()}); "
+              "float64 on CPU")
     if mg_nn is None:
         print("micrograd is not installed: its row is skipped (pip install micrograd==0.1.0)")
     for name, w in workloads().items():
