@@ -68,7 +68,7 @@ def test_moving_a_slider_recomputes_forward_and_backward_and_redraws():
     # explain writes out the chain rule for x, whose total is ∂f/∂x
     assert "∂f/∂x" in ex.text.value and ex.text.value.removesuffix("</pre>").endswith(fmt(grads["x"]))
     # one factor per op, each named as a record in the picture is
-    named = set(re.findall(r"∂(\w+)/∂", ex.text.value))
+    named = set(re.findall(r"∂\(?([^/·=∂]+?)\)?/∂", ex.text.value))  # ∂f/∂(w * x): the name inside
     assert len(named) >= 3 and named <= set(texts), (named, texts)
     assert f"({fmt(1 - f * f)})" in ex.text.value and "(-0.8)" in ex.text.value
 

@@ -8,7 +8,7 @@ In a notebook::
 shows one slider per input (``name=(low, high)`` or ``(low, high, start)``; the start defaults to the middle),
 the value of f and every ∂f/∂input, the graph (data, grad and the local derivative on each edge, the paths
 from the chosen input in red) and explain's chain rule for that input, one factor per op: each unlabelled
-Value is labelled with its name in the picture (v<i>), and f's output "f". ipywidgets is imported when explore
+Value is labelled with its name (viz.names: its sub-expression), and f's output "f". ipywidgets is imported when explore
 is called (``pip install -e ".[notebook]"``); ``import autograd_nn.viz`` does not need it.
 """
 
@@ -88,7 +88,7 @@ class Explorer:
             if not isinstance(root, Value):
                 raise TypeError(f"explore: f must return a Value, got {type(root).__name__} {root!r}")
             root.label = root.label or "f"  # explain and the graph name it as the summary does
-            for node, name in node_names(root).items():  # the graph's names (v<i>), so explain's factors
+            for node, name in node_names(root).items():  # viz's names (sub-expressions), so explain's factors
                 node.label = node.label or name            # can be found in the picture
             root.backward()
         except DomainError as exc:
