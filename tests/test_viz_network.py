@@ -43,11 +43,15 @@ def test_weight_labels_sit_beside_their_neuron_and_never_stack() -> None:
     assert len(boxes) == 18
     for name, box in boxes.items():
         target = nodes[name.split("w")[0]]
-        source = next(nodes[s] for s, d, _ in dot_edges(g.source) if d == name)
+        source = next(nodes[s] for s, d, a in dot_edges(g.source) if d == name and a.get("arrowhead") == "none")
         # along the layers (x, rankdir LR) the box is beside the neuron it feeds, far from the input it comes from
         to_target = (target[0] - target[2] / 2) - (box[0] + box[2] / 2)
         from_source = (box[0] - box[2] / 2) - (source[0] + source[2] / 2)
         assert 0 < to_target < from_source / 2, name
+    # top to bottom: neuron 1's boxes, then neuron 2's, ... (each neuron's weights together, in input order)
+    for k in (1, 2):
+        layer = sorted((name for name in boxes if name.startswith(f"L{k}")), key=lambda name: -boxes[name][1])
+        assert layer == sorted(layer, key=lambda name: (int(name[3:].split("w")[0]), int(name.split("w")[1])))
     names = sorted(boxes)
     for i, a in enumerate(names):
         for b in names[i + 1:]:

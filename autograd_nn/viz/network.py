@@ -109,6 +109,7 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
                 col.node(name, "\\n".join(lines), shape="ellipse", margin="0.02" if compact else "0.05",
                          style="filled", fillcolor="white")
             _keep_order(col, names)
+        boxes: list[tuple[str, str, str, dict[str, str], str]] = []  # (box, source, neuron, style, text)
         for name, neuron in zip(names, layer.neurons):
             for i, (src, w) in enumerate(zip(columns[-1], neuron.w)):
                 color = POSITIVE if w.data >= 0 else NEGATIVE
@@ -118,12 +119,19 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
                 if not edge_labels:
                     edges.append((share, src, name, style))
                     continue
-                # The label is a small box ON the edge (the edge runs through it), one short rank before the
-                # neuron: the boxes of one neuron's weights sit together beside it.
                 text = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
-                mid = f"{name}w{i}"
-                g.node(mid, text, shape="box", style="rounded,filled", fillcolor="white", color=color,
-                       fontcolor=color, fontsize="8", margin="0.03,0.01", height="0.2", width="0.2")
+                boxes.append((f"{name}w{i}", src, name, style, text))
+        if boxes:
+            # Each label is a small box ON its edge (the edge runs through it), one short rank before the neuron,
+            # the boxes in neuron order: a neuron's weights sit together beside it, and the edges cross only on
+            # the long unlabelled stretch from the inputs.
+            with g.subgraph(name=f"labels{k}") as col:
+                col.attr(rank="same")
+                for mid, _, _, style, text in boxes:
+                    col.node(mid, text, shape="box", style="rounded,filled", fillcolor="white", color=style["color"],
+                             fontcolor=style["color"], fontsize="8", margin="0.03,0.01", height="0.2", width="0.2")
+                _keep_order(col, [b[0] for b in boxes])
+            for mid, src, name, style, _ in boxes:
                 g.edge(src, mid, arrowhead="none", minlen="4", **style)
                 g.edge(mid, name, **style)
         columns.append(names)
