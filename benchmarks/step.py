@@ -10,9 +10,10 @@ write softmax cross-entropy (and at its moons speed one step would take about 40
 
 A step is forward + backward + the SGD update. Every system starts from the same data and initial weights; the
 first step of each is checked to give the same loss and gradients (1e-12, relative to max(1, |x|)), outside the
-timing; then the systems are timed round-robin in one run and the medians compared. The plain engine and the
-Tape run in several ways of writing the step: the model called on plain floats as the README does
-(``model(list(x))``) or on Value inputs, the loss as ``losses.mean_loss`` (+ α·weighted_sum(p, p)) or
+timing; then the systems are timed round-robin in one run and the medians compared, with a gc.collect() before
+each system's turn (so that none pays for collecting another's garbage, e.g. micrograd's reference cycles).
+The plain engine and the Tape run in several ways of writing the step: the model called on plain floats as the
+README does (``model(list(x))``) or on Value inputs, the loss as ``losses.mean_loss`` (+ α·weighted_sum(p, p)) or
 micrograd-style with ``sum()``. A Tape is recorded once, before timing (as fit's TapeBackend does). "Tape,
 arrays" is the same tape with the parameters bound to one float64 array (``Tape.bind``): the update is one numpy
 operation and no Value is read or written during the step.
@@ -25,6 +26,7 @@ CPU in float64: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``torch.optim.SG
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
 import time
@@ -323,6 +325,7 @@ def run(w: Workload, reps: int) -> None:
     times: dict[str, list[float]] = {name: [] for name in systems}
     for _ in range(reps):  # round-robin: every system sees the same machine load
         for name, (step, _) in systems.items():
+            gc.collect()  # the garbage of the system timed before (micrograd's cycles) is not this one's to collect
             t0 = time.perf_counter()
             inner = 0
             while True:  # repeat a fast step until ~20 ms have passed
