@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import value as _engine_value  # its write clock _clock: bumped by every assignment to a .data
+from .engine import write_clock  # bumped by every assignment to a Value's .data
 from .engine.autodiff import topological_order, walk
 from .engine.errors import DomainError, StaleGraphError
 from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
@@ -875,7 +875,7 @@ class Tape:
         prepared = [k.prepare(self._values, self._grads) for k in self.plan.kernels] if self._prepared else []
         self._run_forward = [f for f, _ in prepared]
         self._run_backward = [b for _, b in reversed(prepared)]
-        self._clock = _engine_value._clock  # the write clock when the leaves' data were last read into _values
+        self._clock = write_clock()  # the write clock when the leaves' data were last read into _values
         self._leaf_set: set[Value] | None = None
         self._bound: Bound | None = None
         self._read_order = self._in_place_order  # the leaves forward reads from their Values, and their places
@@ -923,7 +923,7 @@ class Tape:
         value. The leaves are read only when some ``.data`` was assigned since they were last read (the engine's
         write clock moved): a step that writes no Value reads none."""
         vals = self._values
-        if _engine_value._clock != self._clock:
+        if write_clock() != self._clock:
             self._read_leaves()
         bound = self._bound
         if bound is not None and bound._copied is not None:
@@ -946,7 +946,7 @@ class Tape:
     def _read_leaves(self) -> None:
         """The leaves' .data into their places (a bound leaf's .data only if it was assigned since bind or the last
         write_back: an assignment is never lost); then remember the write clock."""
-        clock = _engine_value._clock
+        clock = write_clock()
         vals = self._values
         vals[self._read_slice] = list(map(_data, self._read_order))
         if self._bound is not None:
@@ -957,7 +957,7 @@ class Tape:
         """∂root/∂(every slot) at the point of the last ``forward()``, in the tape's gradient array (reused: the
         next call overwrites it); no Value's ``.grad`` is touched. A bound array's ``grad`` is a view of it."""
         grads, n = self._grads, len(self.leaves)
-        if _engine_value._clock != self._clock:  # some .data was assigned since forward: was it a leaf's?
+        if write_clock() != self._clock:  # some .data was assigned since forward: was it a leaf's?
             self._check_leaves_unchanged()
         grads.fill(0.0)
         grads[self.plan.root] = 1.0
@@ -1016,7 +1016,7 @@ class Tape:
     def _check_leaves_unchanged(self) -> None:
         """Raise StaleGraphError if a leaf's .data differs from what the last forward() read (else remember the
         clock, so that the next backward does not look again)."""
-        clock = _engine_value._clock
+        clock = write_clock()
         now = np.fromiter(map(_data, self._read_order), dtype=float, count=len(self._read_order))
         changed = self._read_places[now != self._values[self._read_places]]
         if self._bound is not None:
