@@ -52,7 +52,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import write_clock  # bumped by every assignment to a Value's .data
+from . import losses as L
+from .engine import weighted_sum, write_clock  # write_clock: bumped by every assignment to a Value's .data
 from .engine.autodiff import topological_order, walk
 from .engine.errors import DomainError, StaleGraphError
 from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
@@ -1112,8 +1113,9 @@ class TapeBackend:
     The batch's inputs are leaves of the recorded graph, and so are its targets for the named losses that take them
     as numbers (hinge, bce, binary_cross_entropy, squared_error, mse): a later batch of the same shape replays on
     the same tape, whatever its rows and labels (mini-batches: one tape for the full batches and one for the last,
-    smaller one). cross_entropy (which picks the output of class k) and callable losses (which may branch on the
-    label) are recorded once per distinct sequence of labels.
+    smaller one). cross_entropy is recorded with each class as a one-hot row of leaves (the same floats), so its
+    batches replay too; callable losses (which may branch on the label) are recorded once per distinct sequence
+    of labels.
 
     Every call compares ``model.parameters()`` with the parameters the tape was recorded with (identity): a
     parameter object replaced in the model makes it record again, so the new Value is the one trained.
@@ -1133,7 +1135,7 @@ class TapeBackend:
                 not all(map(operator.is_, params, self._params)):
             self._tapes.clear()  # another model, or a parameter replaced: every tape read the old Values
             self._model_id, self._params = id(model), params
-        targets = _numeric_targets(batch)
+        targets = _numeric_targets(batch, model)
         numeric = targets is not None
         key = (batch.X.shape, None if numeric else np.asarray(batch.y).tobytes(), batch.loss, batch.l2)
         recorded = self._tapes.get(key)
@@ -1152,9 +1154,26 @@ class TapeBackend:
 _NUMERIC_TARGETS = {LOSSES[name][0] for name in ("hinge", "bce", "binary_cross_entropy", "squared_error", "mse")}
 
 
-def _numeric_targets(batch: Any) -> list[Any] | None:
+_CROSS_ENTROPY = LOSSES["cross_entropy"][0]
+
+
+def _one_hot_cross_entropy(out: Any, onehot: list[Value]) -> Value:
+    """softmax_cross_entropy(out, k) with the class as a one-hot row of leaves: log Σ e^zⱼ − Σⱼ tⱼ·zⱼ. The same
+    floats (0 + 0·z₀ + 1·z_k + 0·z₂ is z_k exactly) and the same gradients (∂/∂zⱼ = −tⱼ), on a graph that does
+    not depend on the labels, so that every batch of one shape replays on one tape."""
+    z = out if isinstance(out, list) else [out]
+    return L.log_sum_exp(z) - weighted_sum(onehot, z)
+
+
+def _numeric_targets(batch: Any, model: Any) -> list[Any] | None:
     """The batch's targets as floats (a float, or a list of floats for several outputs), if its loss takes them as
-    numbers; else None."""
+    numbers, or as one-hot rows for cross_entropy on a model that states its outputs; else None."""
+    if batch.loss is _CROSS_ENTROPY:
+        nouts = getattr(model, "nouts", None)
+        if not (isinstance(nouts, list) and nouts and isinstance(nouts[-1], int)):
+            return None
+        eye = np.eye(nouts[-1]).tolist()
+        return [eye[int(batch.target(y))] for y in batch.y]
     if batch.loss not in _NUMERIC_TARGETS:
         return None
     out: list[Any] = []
@@ -1182,6 +1201,8 @@ class _Recorded:
             leaves = [[Value(v) for v in t] if isinstance(t, list) else Value(t) for t in targets]
             target_leaves = [v for t in leaves for v in (t if isinstance(t, list) else [t])]
             batch = _with_targets(batch, leaves)
+            if batch.loss is _CROSS_ENTROPY:
+                batch = dataclasses.replace(batch, loss=_one_hot_cross_entropy)
         total, self.outs = batch_loss(model, batch, rows)
         self.tape = tape = Tape(total)
         slot = tape._slot
