@@ -1158,9 +1158,11 @@ _CROSS_ENTROPY = LOSSES["cross_entropy"][0]
 
 
 def _one_hot_cross_entropy(out: Any, onehot: list[Value]) -> Value:
-    """softmax_cross_entropy(out, k) with the class as a one-hot row of leaves: log Σ e^zⱼ − Σⱼ tⱼ·zⱼ. The same
-    floats (0 + 0·z₀ + 1·z_k + 0·z₂ is z_k exactly) and the same gradients (∂/∂zⱼ = −tⱼ), on a graph that does
-    not depend on the labels, so that every batch of one shape replays on one tape."""
+    """softmax_cross_entropy(out, k) with the class as a one-hot row of leaves: log Σ e^zⱼ − Σⱼ tⱼ·zⱼ, on a graph
+    that does not depend on the labels, so that every batch of one shape replays on one tape. The picked logit is
+    exact (0 + 0·z₀ + 1·z_k + 0·z₂ is z_k) and so are its gradients (∂/∂zⱼ = −tⱼ). As for any recorded
+    log_sum_exp, its shift m (the largest logit) is a constant of the recorded batch: later batches differ from
+    eager code in the last bits, and an exp that would overflow sends the step to eager code."""
     z = out if isinstance(out, list) else [out]
     return L.log_sum_exp(z) - weighted_sum(onehot, z)
 
