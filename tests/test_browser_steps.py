@@ -95,6 +95,7 @@ def test_buttons_slider_and_keys_step_through_the_page(open_page: Any, tmp_path:
     captions = [s.describe(names) for s in steps]
     n = len(steps)
     page = open_page(animate_backward(out, tmp_path / "steps.html"))
+    page.set_viewport_size({"width": 700, "height": 600})  # narrower than the graph
 
     def expect(k: int) -> None:
         counter, caption, focus, value = state(page)
@@ -102,6 +103,10 @@ def test_buttons_slider_and_keys_step_through_the_page(open_page: Any, tmp_path:
         assert focus == names[steps[k].node]
 
     expect(0)
+    # a graph a little wider than the window is shrunk to fit it: no sideways scrolling
+    natural, shown = page.eval_on_selector(".frame:not([style*='none']) svg",
+                                           "s => [s.width.baseVal.value, s.getBoundingClientRect().width]")
+    assert natural > page.viewport_size["width"] - 50 and shown <= page.viewport_size["width"] - 40
     before = state(page)
     page.click("#next")
     expect(1)
@@ -148,6 +153,10 @@ def test_a_network_page_keeps_the_controls_in_view(open_page: Any, tmp_path: Pat
     page = open_page(animate_backward(cost, tmp_path / "net.html"))
     last = int(page.get_attribute("#slider", "max"))
     assert last + 1 == 12  # one step per neuron or op
+    # a graph far wider than the window keeps its size (its text readable) and scrolls
+    natural, shown = page.eval_on_selector(".frame:not([style*='none']) svg",
+                                           "s => [s.width.baseVal.value, s.getBoundingClientRect().width]")
+    assert shown == pytest.approx(natural, abs=1) and natural > 1.6 * page.viewport_size["width"]
     seen = set()
     for k in range(last + 1):
         counter, caption, focus, _ = state(page)

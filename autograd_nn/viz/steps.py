@@ -65,6 +65,7 @@ def backward_steps(root: Value) -> Iterator[Step]:
 STEP_COLOUR = FOCUS  # the node a step is at and the edges that carry its gradient to its inputs
 AUTO_NEURONS_FROM = 30  # collapse="auto": graphs with more Values than this show a neuron per step
 MAX_NODES = 150  # animate_backward's default limit on the Values drawn in one frame
+FIT = 1.6  # a frame up to this many times wider than the window is shrunk to fit it (text at 5/8 size at most)
 
 _PART = re.compile(r'<g id="[^"]*" class="(node|edge)">\s*<title>(.*?)</title>(.*?)</g>', flags=re.S)
 
@@ -157,6 +158,18 @@ function reveal(frame) {{
   window.scrollBy(0, (b.top + b.bottom) / 2 - (top + height / 2));
   frame.scrollLeft += (b.left + b.right) / 2 - (left + width / 2);
 }}
+// A graph up to FIT times wider than the window shrinks to its width (text still readable); a wider one keeps
+// its size and scrolls sideways.
+function fit() {{
+  frames.forEach(f => {{
+    const svg = f.querySelector('svg');
+    const shrink = svg.width.baseVal.value <= {fit} * f.parentElement.clientWidth;
+    svg.style.maxWidth = shrink ? '100%' : 'none';
+    svg.style.height = 'auto';
+  }});
+}}
+window.addEventListener('resize', () => {{ fit(); reveal(frames[Number(slider.value)]); }});
+fit();
 slider.addEventListener('input', () => show(Number(slider.value)));
 document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
 document.getElementById('next').addEventListener('click', () => show(Number(slider.value) + 1));
@@ -266,7 +279,7 @@ def animate_backward(root: Value, path: str | Path, *, collapse: str = "auto", m
                       f"{svg}</div>")
     unit = "one neuron or op" if collapse == "neurons" else "one node"
     page = PAGE.format(title=html.escape(display_text(title, 200)), last=len(frames) - 1, frames="\n".join(frames),
-                       unit=unit, colour=STEP_COLOUR)
+                       unit=unit, colour=STEP_COLOUR, fit=FIT)
     path = Path(path)
     path.write_text(page, encoding="utf-8")
     return path
