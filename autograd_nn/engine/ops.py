@@ -170,6 +170,8 @@ class Op:
                 break
         else:
             return self.apply(*args)
+        if args and type(args[0]) is np.ndarray:  # the tape's derivatives on arrays: straight to the array path
+            return self._on_arrays(args)
         if any(type(a) is Value for a in args):
             return self.apply(*[a if type(a) is Value else constant(a, self) for a in args])
         if any(isinstance(a, np.ndarray) for a in args):
@@ -186,7 +188,9 @@ class Op:
     def _on_arrays(self, args: Sequence[Any]) -> np.ndarray:
         arrays: list[Any] = []
         for a in args:
-            if not isinstance(a, np.ndarray):
+            if type(a) is np.ndarray and a.dtype == np.float64:  # the tape's case: used as is, no copy
+                arrays.append(a)
+            elif not isinstance(a, np.ndarray):
                 arrays.append(as_float(a, f"argument of {self.name}"))
             elif a.dtype.kind in "biuf":  # bool arrays are allowed here: numpy masks are 0/1 numbers
                 arrays.append(a.astype(float))
