@@ -30,7 +30,7 @@ def main() -> None:
     cost = 0.5 * (a - 1.0) ** 2
     cost.label = "C"
 
-    names = node_names(cost)  # a label, or v<i> for an unlabelled node (the page shows the same names)
+    names = node_names(cost)  # a label, or the sub-expression of an unlabelled node (the page shows the same names)
     for step in backward_steps(cost):
         sends = ", ".join(f"{c.contribution:+.4g} to {names[c.parent]}" for c in step.contributions)
         print(f"step {step.index + 1:2d}: {names[step.node]:>3} grad {step.grad:+.4g}"
