@@ -29,6 +29,7 @@ from step import (  # noqa: E402
     library_model,
     numpy_threads,
     torch,
+    torch_mlp,
     workloads,
 )
 
@@ -51,16 +52,7 @@ def ours(backend: Any | None) -> tuple[Any, Any]:
 
 def pytorch() -> tuple[Any, Any]:
     w = workloads()["moons"]
-    weights = initial_weights(w.sizes)
-    nn = torch.nn
-    layers: list[Any] = []
-    for k, (W, b) in enumerate(weights):
-        linear = nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(W))
-            linear.bias.copy_(torch.from_numpy(b))
-        layers += [linear] if k == len(weights) - 1 else [linear, nn.ReLU()]
-    model = nn.Sequential(*layers)
+    model = torch_mlp(initial_weights(w.sizes))
     params = list(model.parameters())
     opt = torch.optim.SGD(params, lr=LR)
     X, y = torch.from_numpy(w.X), torch.from_numpy(w.y)
@@ -81,7 +73,7 @@ def pytorch() -> tuple[Any, Any]:
 
     def flat() -> list[float]:
         out: list[float] = []
-        for lin in layers[::2]:
+        for lin in model[::2]:
             for row, b in zip(lin.weight.detach().numpy(), lin.bias.detach().numpy()):
                 out += [*row.tolist(), float(b)]
         return out

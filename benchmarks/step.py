@@ -233,7 +233,8 @@ def numpy_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callab
 
 # -- PyTorch eager, float64, CPU ----------------------------------------------------------------------------
 
-def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+def torch_mlp(weights: Any) -> Any:
+    """The same MLP in PyTorch (float64): Linear layers with these weights, ReLU between them."""
     nn = torch.nn
     layers: list[Any] = []
     for k, (W, b) in enumerate(weights):
@@ -242,7 +243,11 @@ def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callab
             linear.weight.copy_(torch.from_numpy(W))
             linear.bias.copy_(torch.from_numpy(b))
         layers += [linear] if k == len(weights) - 1 else [linear, nn.ReLU()]
-    model = nn.Sequential(*layers)
+    return nn.Sequential(*layers)
+
+
+def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    model = torch_mlp(weights)
     params = list(model.parameters())
     opt = torch.optim.SGD(params, lr=LR)
     X = torch.from_numpy(w.X)
@@ -263,7 +268,7 @@ def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callab
 
     def grads() -> list[float]:
         out = []
-        for lin in layers[::2]:
+        for lin in model[::2]:
             for row, gb in zip(lin.weight.grad.numpy(), lin.bias.grad.numpy()):
                 out += [*row.tolist(), float(gb)]
         return out
