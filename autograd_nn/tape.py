@@ -424,21 +424,12 @@ class _Slots:
         return add
 
     def read(self, arr: np.ndarray) -> np.ndarray:
-        if type(self.index) is slice:
-            view = arr[self.index]
-            return view if len(self.shape) == 1 else view.reshape(self.shape)
-        return arr[self.index]
+        """The slots of ``arr`` now (a view where :meth:`view` gives one)."""
+        return self.reader(arr)()
 
     def add(self, arr: np.ndarray, contrib: Any) -> None:
-        if type(self.index) is slice:
-            view = arr[self.index]
-            if len(self.shape) != 1:
-                view = view.reshape(self.shape)
-            view += contrib
-        elif self.repeats:
-            np.add.at(arr, self.index, np.broadcast_to(contrib, self.shape))
-        else:
-            arr[self.index] += contrib
+        """Add ``contrib`` to the slots of ``arr``."""
+        self.adder(arr)(contrib)
 
     def __str__(self) -> str:
         if type(self.index) is slice:
@@ -461,19 +452,13 @@ class Kernel:
     def __init__(self, op: Op, start: int, n_nodes: int) -> None:
         self.op, self.start, self.stop = op, start, start + n_nodes
 
-    def forward(self, vals: np.ndarray) -> None:
-        """Compute the group's values from its operands' (already computed) values."""
-        raise NotImplementedError
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        """Add ∂root/∂node · ∂node/∂operand to every operand's gradient (the nodes' own gradients are complete)."""
-        raise NotImplementedError
-
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
-        """forward and backward as functions of no argument over these two arrays (which must stay the same
-        arrays): their views are made once, here, instead of at every call. The same operations as
-        :meth:`forward` and :meth:`backward`."""
-        return functools.partial(self.forward, vals), functools.partial(self.backward, vals, grads)
+        """The group's forward and backward, as functions of no argument over these two arrays (which must stay
+        the same arrays; their views are made here, once). forward computes the group's values from its
+        operands' (already computed) values; backward adds ∂root/∂node · ∂node/∂operand to every operand's
+        gradient (the nodes' own gradients being complete). This is the kernel's only implementation: a small plan
+        keeps the prepared pair, a large one prepares each kernel when it runs (see :class:`Plan`)."""
+        raise NotImplementedError
 
     def operands(self) -> str:
         raise NotImplementedError
@@ -509,18 +494,6 @@ class Elementwise(Kernel):
         self.rows = [_Slots(row) for row in rows]
         self.vector = _vector(op)
         self.inside = None if op.domain is None or op.domain.contains is None else _on_arrays(op.domain.contains)
-
-    def forward(self, vals: np.ndarray) -> None:
-        args = [row.read(vals) for row in self.rows]
-        vals[self.start:self.stop] = self.vector(*args)
-        if self.inside is not None and not self.inside(*args):
-            raise _Outside(self.op.name)
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        g = grads[self.start:self.stop]  # a view; operands sit at lower slots, so it is never written here
-        partials = self.op.derivative(*[row.read(vals) for row in self.rows], vals[self.start:self.stop])
-        for row, d in zip(self.rows, partials):
-            row.add(grads, d * g)
 
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
         if self.stop - self.start == 1 and all(type(row.index) is slice for row in self.rows):
@@ -590,12 +563,6 @@ class Sums(Kernel):
         super().__init__(op, start, n_nodes)
         self.block = _Slots(blocks[0])
 
-    def forward(self, vals: np.ndarray) -> None:
-        vals[self.start:self.stop] = np.cumsum(self.block.read(vals), axis=0)[-1]
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        self.block.add(grads, grads[self.start:self.stop])
-
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
         read, add = self.block.reader(vals), self.block.adder(grads)
         out, g = vals[self.start:self.stop], grads[self.start:self.stop]
@@ -624,17 +591,6 @@ class WeightedSums(Kernel):
     def __init__(self, op: Op, start: int, n_nodes: int, blocks: list[np.ndarray]) -> None:
         super().__init__(op, start, n_nodes)
         self.w, self.a, self.b = map(_Slots, blocks)
-
-    def forward(self, vals: np.ndarray) -> None:
-        terms = self.w.read(vals) * self.a.read(vals)
-        terms[0] += self.b.read(vals)  # b + w₁a₁ (+ is commutative in floats), then + w₂a₂, …
-        vals[self.start:self.stop] = np.cumsum(terms, axis=0)[-1]
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        g = grads[self.start:self.stop]
-        self.w.add(grads, self.a.read(vals) * g)
-        self.a.add(grads, self.w.read(vals) * g)
-        self.b.add(grads, g)
 
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
         w, a, b = (s.reader(vals) for s in (self.w, self.a, self.b))
@@ -671,17 +627,6 @@ class MatmulLayer(Kernel):
         super().__init__(op, start, shape[0] * shape[1])
         self.shape = shape
         self.A, self.W, self.b = map(_Slots, blocks)
-
-    def forward(self, vals: np.ndarray) -> None:
-        out = vals[self.start:self.stop].reshape(self.shape)
-        np.matmul(self.A.read(vals), self.W.read(vals), out=out)
-        out += self.b.read(vals)
-
-    def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
-        G = grads[self.start:self.stop].reshape(self.shape)
-        self.W.add(grads, self.A.read(vals).T @ G)
-        self.A.add(grads, G @ self.W.read(vals).T)
-        self.b.add(grads, G.sum(axis=0))
 
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Callable[[], None], Callable[[], None]]:
         A, W, b = (s.reader(vals) for s in (self.A, self.W, self.b))
@@ -723,15 +668,16 @@ class Plan:
     root: int
     size: int
 
-    def forward(self, vals: np.ndarray) -> None:
-        """Every kernel's forward, in order (vals[:n_leaves] must hold the leaves' data)."""
+    def forward(self, vals: np.ndarray, grads: np.ndarray) -> None:
+        """Every kernel's forward, in order (vals[:n_leaves] must hold the leaves' data), each prepared as it runs:
+        a large plan keeps no prepared views between calls."""
         for kernel in self.kernels:
-            kernel.forward(vals)
+            kernel.prepare(vals, grads)[0]()
 
     def backward(self, vals: np.ndarray, grads: np.ndarray) -> None:
         """Every kernel's backward, in reverse order (grads must hold the root's seed and zeros elsewhere)."""
         for kernel in reversed(self.kernels):
-            kernel.backward(vals, grads)
+            kernel.prepare(vals, grads)[1]()
 
     def __repr__(self) -> str:
         return f"<Plan: {self.n_leaves} leaves, {self.size} slots, {len(self.kernels)} groups>"
@@ -935,7 +881,7 @@ class Tape:
                     for run in self._run_forward:  # the plan's kernels, prepared over the tape's two arrays
                         run()
                 else:
-                    self.plan.forward(vals)
+                    self.plan.forward(vals, self._grads)
             fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
         except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
             fast = False
