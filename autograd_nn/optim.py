@@ -1,8 +1,21 @@
-"""Optimizers over a list of `Value` parameters, with PyTorch's update rules.
+"""Optimizers with PyTorch's update rules, over a list of `Value` parameters or over a bound parameter set.
 
 SGD (momentum μ, weight decay λ):  g = ∇ + λp;  b = g (first step) else μb + g;  p ← p − lr·b.
 Adam:  g = ∇ + λp;  m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p ← p − lr·m̂/(√v̂ + ε),
 with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ).
+
+A bound parameter set (:class:`ArrayParameters`, e.g. the ``Bound`` of ``Tape.bind(model.parameters())``) keeps
+the parameters' numbers in one float64 array ``.data`` and their gradients in ``.grad``: ``step()`` is then a few
+numpy operations on ``.data`` (the same operations, in the same order, as the Value path: the same numbers, bit
+for bit), and no Value is read or written::
+
+    bound = tape.bind(model.parameters())
+    opt = SGD(bound, lr=0.05)
+    for _ in range(100):
+        tape.forward()
+        tape.gradient()      # fills bound.grad (overwrites it: there is nothing to zero)
+        opt.step()           # updates bound.data in place
+    bound.write_back()       # the Values' .data, up to date again
 """
 
 from __future__ import annotations
@@ -10,8 +23,48 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
+from typing import Protocol, cast
+
+import numpy as np
 
 from .engine import Value
+
+
+class ArrayParameters(Protocol):
+    """A bound parameter set: the parameters' numbers in ``data``, a writable 1-d float64 array that the optimizer
+    updates in place, and their gradients in ``grad``, a float64 array of the same shape that the optimizer reads
+    (``Tape.bind`` returns one). Recognised structurally: any object whose ``data`` is a numpy array."""
+
+    @property
+    def data(self) -> np.ndarray: ...
+
+    @property
+    def grad(self) -> np.ndarray: ...
+
+
+def _is_arrays(params: object) -> bool:
+    return isinstance(getattr(params, "data", None), np.ndarray)
+
+
+def _check_arrays(params: ArrayParameters, who: str) -> int:
+    """The number of parameters of a bound set, after checking its arrays (or raising, naming what is wrong)."""
+    kind = type(params).__name__
+    data, grad = params.data, getattr(params, "grad", None)
+    if data.dtype != np.float64:
+        raise TypeError(f"{who}: {kind}.data must be a float64 array, got dtype {data.dtype}")
+    if data.ndim != 1:
+        raise ValueError(f"{who}: {kind}.data must be a 1-d array, got shape {data.shape}")
+    if not data.size:
+        raise ValueError(f"{who}: {kind}.data is empty: no parameters to optimize")
+    if not data.flags.writeable:
+        raise ValueError(f"{who}: {kind}.data is read-only; the optimizer updates it in place")
+    if not isinstance(grad, np.ndarray):
+        raise TypeError(f"{who}: {kind}.grad must be a numpy array like .data, got {type(grad).__name__}")
+    if grad.dtype != np.float64:
+        raise TypeError(f"{who}: {kind}.grad must be a float64 array, got dtype {grad.dtype}")
+    if grad.shape != data.shape:
+        raise ValueError(f"{who}: {kind}.grad has shape {grad.shape}, .data {data.shape}; they must be the same")
+    return data.size
 
 
 def _check_params(params: Iterable[Value], who: str) -> list[Value]:
@@ -33,14 +86,26 @@ def _check_number(x: float, what: str, low: float = 0.0, strict: bool = False) -
 class Optimizer:
     """Base class: holds the parameters and the learning rate (which a schedule may change between steps).
 
+    The parameters are a list of Values (``params``; each step reads ``p.grad`` and assigns ``p.data``) or a
+    bound parameter set (``arrays``, an :class:`ArrayParameters`; each step reads ``arrays.grad`` and updates
+    ``arrays.data`` in place; ``params`` is then empty).
+
     A step either updates every parameter or, when the update would not be finite (a NaN or infinite gradient,
-    an overflow), raises FloatingPointError and changes nothing: parameters and the optimizer's state stay
-    as they were before it.
+    an overflow), raises FloatingPointError naming the first such parameter (its index in ``params`` or in the
+    arrays) and changes nothing: parameters and the optimizer's state stay as they were before it.
     """
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = _check_params(params, type(self).__name__)
-        self._lr = _check_number(lr, f"{type(self).__name__}: lr", strict=True)
+    def __init__(self, params: Iterable[Value] | ArrayParameters, lr: float) -> None:
+        who = type(self).__name__
+        self.arrays: ArrayParameters | None = None
+        self.params: list[Value] = []
+        if _is_arrays(params):
+            self.arrays = cast(ArrayParameters, params)
+            self._n = _check_arrays(self.arrays, who)
+        else:
+            self.params = _check_params(cast(Iterable[Value], params), who)
+            self._n = len(self.params)
+        self._lr = _check_number(lr, f"{who}: lr", strict=True)
         self.steps = 0
 
     @property
@@ -53,7 +118,11 @@ class Optimizer:
         self._lr = _check_number(value, f"{type(self).__name__}: lr")
 
     def zero_grad(self) -> None:
-        """Set every parameter's grad to 0 (backward() accumulates)."""
+        """Set every parameter's grad to 0 (backward() accumulates). On a bound parameter set, fill ``arrays.grad``
+        with 0: harmless and not needed, as ``tape.gradient()`` overwrites the gradients rather than adding to them."""
+        if self.arrays is not None:
+            self.arrays.grad.fill(0.0)
+            return
         for p in self.params:
             p.grad = 0.0
 
@@ -78,6 +147,38 @@ class Optimizer:
         for p, v in zip(self.params, new):
             p.data = v
 
+    def _arrays_now(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bound set's (data, grad) for this step, checked to still have the shape they had at construction."""
+        arrays = cast(ArrayParameters, self.arrays)
+        x, g = arrays.data, arrays.grad
+        if x.shape != (self._n,) or g.shape != (self._n,):
+            raise ValueError(f"{type(self).__name__}.step: the bound arrays changed shape (data {x.shape}, grad "
+                             f"{g.shape}); they held {self._n} parameters when the optimizer was made")
+        return x, g
+
+    def _commit_arrays(self, x: np.ndarray, g: np.ndarray, new: np.ndarray) -> None:
+        """Write ``new`` into ``x``, or raise as the Value path does (changing nothing) if ``g`` or ``new`` has a
+        non-finite entry. One sum decides: it is finite only if every entry is (a NaN or ±inf makes it NaN or ±inf);
+        a non-finite sum (also an overflow of the sum alone) sends to the exact, entry by entry, check. A non-finite
+        gradient always makes its parameter's new number non-finite (x − lr·(±inf or NaN), and for Adam
+        (±inf)/(inf + ε) = NaN), so the gradients need no check of their own on the way that commits."""
+        with np.errstate(all="ignore"):
+            total = np.add.reduce(new)
+        if not math.isfinite(total):
+            who = type(self).__name__
+            bad = np.flatnonzero(~np.isfinite(g))
+            if len(bad):
+                i = int(bad[0])
+                raise FloatingPointError(f"{who}.step: parameter {i} has gradient {float(g[i])!r}; "
+                                         "parameters left unchanged")
+            bad = np.flatnonzero(~np.isfinite(new))
+            if len(bad):
+                i = int(bad[0])
+                raise FloatingPointError(f"{who}.step: the update would make parameter {i} {float(new[i])!r} "
+                                         f"(it is {float(x[i])!r}, gradient {float(g[i])!r}, lr {self._lr!r}); "
+                                         "parameters left unchanged: try a smaller learning rate")
+        x[...] = new
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum and L2 weight decay."""
@@ -87,8 +188,12 @@ class SGD(Optimizer):
         self.momentum = _check_number(momentum, "SGD: momentum")
         self.weight_decay = _check_number(weight_decay, "SGD: weight_decay")
         self._buffers: list[float] | None = None
+        self._buffer_array: np.ndarray | None = None  # the momentum buffer of a bound parameter set
 
     def step(self) -> None:
+        if self.arrays is not None:
+            self._step_arrays()
+            return
         raw = grads = self._grads()
         lr, mu, wd = self._lr, self.momentum, self.weight_decay
         if wd:
@@ -99,6 +204,22 @@ class SGD(Optimizer):
             grads = buffers
         self._commit([p.data - lr * g for p, g in zip(self.params, grads)], raw)
         self._buffers = buffers  # only after the parameters were written: a refused step changes no state
+        self.steps += 1
+
+    def _step_arrays(self) -> None:
+        """The step above on the bound arrays: the same operations, elementwise, in the same order."""
+        x, raw = self._arrays_now()
+        lr, mu, wd = self._lr, self.momentum, self.weight_decay
+        buffer = self._buffer_array
+        with np.errstate(all="ignore"):  # overflow gives inf, as Python's float arithmetic: _commit_arrays decides
+            g = raw + wd * x if wd else raw
+            if mu:
+                # a copy on the first step: raw is the tape's gradient array, which the next gradient() overwrites
+                buffer = np.array(g) if buffer is None else mu * buffer + g
+                g = buffer
+            new = x - lr * g
+        self._commit_arrays(x, raw, new)
+        self._buffer_array = buffer  # only after the parameters were written
         self.steps += 1
 
 
@@ -118,8 +239,13 @@ class Adam(Optimizer):
         self.weight_decay = _check_number(weight_decay, "Adam: weight_decay")
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
+        if self.arrays is not None:  # the moments of a bound parameter set
+            self._m_array, self._v_array = np.zeros(self._n), np.zeros(self._n)
 
     def step(self) -> None:
+        if self.arrays is not None:
+            self._step_arrays()
+            return
         grads = self._grads()
         b1, b2 = self.betas
         t = self.steps + 1
@@ -136,6 +262,22 @@ class Adam(Optimizer):
             new.append(x - lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps))
         self._commit(new, grads)
         self._m, self._v = m, v
+        self.steps = t
+
+    def _step_arrays(self) -> None:
+        """The step above on the bound arrays: the same operations, elementwise, in the same order."""
+        x, raw = self._arrays_now()
+        b1, b2 = self.betas
+        t = self.steps + 1
+        c1, c2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+        lr, eps, wd = self._lr, self.eps, self.weight_decay
+        with np.errstate(all="ignore"):  # overflow gives inf, as Python's float arithmetic: _commit_arrays decides
+            g = raw + wd * x if wd else raw
+            m = b1 * self._m_array + (1.0 - b1) * g
+            v = b2 * self._v_array + (1.0 - b2) * g * g
+            new = x - lr * (m / c1) / (np.sqrt(v / c2) + eps)
+        self._commit_arrays(x, raw, new)
+        self._m_array, self._v_array = m, v  # only after the parameters were written
         self.steps = t
 
 

@@ -14,9 +14,14 @@ timing; then the systems are timed round-robin in one run and the medians compar
 each system's turn (so that none pays for collecting another's garbage, e.g. micrograd's reference cycles).
 The plain engine and the Tape run in several ways of writing the step: the model called on plain floats as the
 README does (``model(list(x))``) or on Value inputs, the loss as ``losses.mean_loss`` (+ α·weighted_sum(p, p)) or
-micrograd-style with ``sum()``. A Tape is recorded once, before timing (as fit's TapeBackend does). "Tape,
-arrays" is the same tape with the parameters bound to one float64 array (``Tape.bind``): the update is one numpy
-operation and no Value is read or written during the step.
+micrograd-style with ``sum()``. A Tape is recorded once, before timing (as fit's TapeBackend does), and stepped in
+two ways:
+
+- "Value API": ``tape.forward()``, every ``p.grad = 0``, ``tape.backward()`` (which adds to every ``p.grad``), then
+  ``p.data -= lr * p.grad`` for every parameter, as a loop over Values would;
+- "bound": the parameters bound to one float64 array (``bound = tape.bind(params)``) and stepped by the library's
+  optimizer over it, ``opt = optim.SGD(bound, lr)``: a step is ``tape.forward(); tape.gradient(); opt.step()``,
+  a few numpy operations on the array the tape reads, and no Value is read or written.
 
 PyTorch (optional: ``pip install -e .[bench]``, torch==2.13.0; its rows are skipped without it) runs eager on
 CPU in float64: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``torch.optim.SGD``, with
@@ -40,6 +45,7 @@ from autograd_nn import data
 from autograd_nn.engine import Value, weighted_sum
 from autograd_nn.losses import hinge, mean_loss, softmax_cross_entropy
 from autograd_nn.nn import MLP
+from autograd_nn.optim import SGD
 from autograd_nn.tape import Tape
 
 try:
@@ -54,6 +60,7 @@ except ImportError:
     torch = None
 
 ALPHA, LR = 1e-4, 0.05
+NAME = 34  # the width of the system column
 
 
 @dataclass
@@ -137,6 +144,7 @@ def value_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Ca
 
 
 def tape_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Callable[[], float], Callable]:
+    """The Tape through the Value API: every parameter's .grad zeroed, accumulated and read, its .data assigned."""
     model = library_model(w, weights)
     params = model.parameters()
     tape = Tape(loss_graph(model, w, inputs, style))
@@ -153,17 +161,18 @@ def tape_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Cal
     return step, lambda: [p.grad for p in params]
 
 
-def tape_arrays_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+def tape_bound_system(w: Workload, weights: Any, inputs: str, style: str) -> tuple[Callable[[], float], Callable]:
+    """The Tape with the parameters bound to one float64 array, stepped by the library's SGD over that array."""
     model = library_model(w, weights)
     params = model.parameters()
-    tape = Tape(loss_graph(model, w, "floats", "mean_loss"))
+    tape = Tape(loss_graph(model, w, inputs, style))
     bound = tape.bind(params)  # the parameters' numbers now live in bound.data (a view of the tape's array)
-    theta, grad = bound.data, bound.grad
+    opt = SGD(bound, lr=LR)
 
     def step() -> float:
         loss = tape.forward()
         tape.gradient()  # ∂loss/∂p into bound.grad (overwritten, not accumulated)
-        np.subtract(theta, LR * grad, out=theta)  # the SGD update: one numpy operation on the shared array
+        opt.step()  # bound.data updated in place: a few numpy operations on the array the tape reads
         return loss
 
     return step, lambda: bound.grad_of(params).tolist()
@@ -292,9 +301,10 @@ def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
     out["Value, floats, mean_loss"] = value_system(w, weights, "floats", "mean_loss")
     out["Value, Values, mean_loss"] = value_system(w, weights, "values", "mean_loss")
     out["Value, floats, sum()"] = value_system(w, weights, "floats", "sum")
-    out["Tape, floats, mean_loss"] = tape_system(w, weights, "floats", "mean_loss")
-    out["Tape, Values, sum()"] = tape_system(w, weights, "values", "sum")
-    out["Tape, arrays"] = tape_arrays_system(w, weights)
+    out["Tape, floats, mean_loss, Value API"] = tape_system(w, weights, "floats", "mean_loss")
+    out["Tape, Values, sum(), Value API"] = tape_system(w, weights, "values", "sum")
+    out["Tape, floats, mean_loss, bound"] = tape_bound_system(w, weights, "floats", "mean_loss")
+    out["Tape, floats, sum(), bound"] = tape_bound_system(w, weights, "floats", "sum")
     out["numpy by hand"] = numpy_system(w, weights)
     if torch is not None:
         out["PyTorch eager f64"] = torch_system(w, weights)
@@ -324,7 +334,7 @@ def run(w: Workload, reps: int) -> None:
     ref_loss, ref_grads = first[ref_name]
     for name, (loss, grads) in first.items():
         err = max(abs(a - b) / max(1.0, abs(b)) for a, b in zip([loss, *grads], [ref_loss, *ref_grads]))
-        print(f"check {name:26s} first-step loss {loss:.15f}  max rel diff vs {ref_name} {err:.1e}")
+        print(f"check {name:{NAME}s} first-step loss {loss:.15f}  max rel diff vs {ref_name} {err:.1e}")
         assert len(grads) == len(ref_grads) and err < 1e-12, name
 
     times: dict[str, list[float]] = {name: [] for name in systems}
@@ -345,10 +355,10 @@ def run(w: Workload, reps: int) -> None:
     base = "micrograd 0.1.0" if "micrograd 0.1.0" in med else "Value, floats, mean_loss"
     torch_t = med.get("PyTorch eager f64")
     faster = "× faster than " + ("micrograd" if base.startswith("micrograd") else "Value")
-    print(f"\n{'system':26s} {'median step':>12s} {faster:>26s} {'× numpy time':>13s} {'× PyTorch time':>15s}")
+    print(f"\n{'system':{NAME}s} {'median step':>12s} {faster:>26s} {'× numpy time':>13s} {'× PyTorch time':>15s}")
     for name, t in med.items():
         vs_torch = f"{t / torch_t:15.2f}" if torch_t else f"{'-':>15s}"
-        print(f"{name:26s} {t * 1e3:9.3f} ms {med[base] / t:26.1f} {t / med['numpy by hand']:13.2f} {vs_torch}")
+        print(f"{name:{NAME}s} {t * 1e3:9.3f} ms {med[base] / t:26.1f} {t / med['numpy by hand']:13.2f} {vs_torch}")
     print(tape_memory(w))
 
 
