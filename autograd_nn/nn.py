@@ -16,15 +16,17 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from numbers import Real
+from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
+from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op, dot_plus
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
+_data = attrgetter("_data")
 
 
 class Model(Protocol):
@@ -202,13 +204,25 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         row = _as_values(_check_input(x, self.nin, "MLP"), "MLP")
-        outs: list[Value] = []
-        record = WEIGHTED_SUM.apply  # every operand is a Value and the sizes match by construction: record the
-        for layer in self.layers:  # op directly, as Neuron.__call__ does through weighted_sum's checks
-            outs = [record(*n.w, *row, n.b) if n._act is None else n._act.apply(record(*n.w, *row, n.b))
-                    for n in layer.neurons]
-            row = outs
-        return outs[0] if len(outs) == 1 else outs
+        # The nodes are those Neuron.__call__ records (weighted_sum, then the activation), made faster: every
+        # operand is a Value and the sizes match by construction, so the ops' checks are not needed, and a layer
+        # reads its input numbers once for all its neurons (op.node takes the number op.forward gave).
+        numbers = [v._data for v in row]
+        z_node = WEIGHTED_SUM.node
+        for layer in self.layers:
+            outs: list[Value] = []
+            found: list[float] = []
+            for n in layer.neurons:
+                z = dot_plus(map(_data, n.w), numbers, n.b._data)  # weighted_sum's forward
+                node = z_node(z, (*n.w, *row, n.b))
+                act = n._act
+                if act is not None:
+                    z = act.forward(z)  # tanh, sigmoid, relu: defined for every finite z
+                    node = act.node(z, (node,))
+                outs.append(node)
+                found.append(z)
+            row, numbers = outs, found
+        return row[0] if len(row) == 1 else row
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

@@ -24,7 +24,7 @@ import functools
 import inspect
 import math
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,10 +161,31 @@ class Op:
             raise self.domain_error(args)
         return make_node(out, self, parents)
 
+    def node(self, out: float, parents: tuple[Value, ...]) -> Value:
+        """The node for this op whose value ``out`` the caller computed from the parents' numbers with this op's
+        forward, checked as :meth:`apply` checks it: a layer reads its inputs' numbers once for all its neurons
+        (see ``MLP.__call__``) instead of once per neuron."""
+        if _isfinite(out):
+            return make_node(out, self, parents)
+        raise self.domain_error([p._data for p in parents])
+
     def __call__(self, *args: Any) -> Any:
         """Apply the op to Values (recorded), numpy arrays (element-wise) or plain numbers (a float)."""
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
+        if not args:
+            raise TypeError(f"{self.name}: needs at least one argument")
+        for a in args:  # floats first: the walk evaluates derivatives written with ops (relu' = step) on floats
+            if type(a) is not float:
+                break
+        else:
+            try:
+                out = self.forward(*args)
+            except (ArithmeticError, ValueError) as exc:
+                raise self.domain_error(args, exc) from None
+            if not _isfinite(out):
+                raise self.domain_error(args)
+            return out
         for a in args:  # a plain loop, not any(...): this runs for every neuron of every forward pass
             if type(a) is not Value:
                 break
@@ -367,12 +388,17 @@ def _check_pairs(n_args: int) -> None:
         raise TypeError(f"weighted_sum: takes w₁…wₙ, a₁…aₙ, b (an odd number of arguments), got {n_args}")
 
 
+def dot_plus(w: Iterable[float], a: Iterable[float], b: float) -> float:
+    """b + w₁·a₁ + w₂·a₂ + … in that order: weighted_sum's forward on numbers given as two sequences (a layer
+    of the MLP calls it with its input numbers read once). sum() runs the loop in C."""
+    return sum(map(operator.mul, w, a), b)
+
+
 def _weighted_sum(*args: float) -> float:
-    # b + w₁·a₁ + w₂·a₂ + … in that order; sum() runs the loop in C (on Python 3.12+ it also rounds better).
     if len(args) % 2 == 0:
         _check_pairs(len(args))
     n = len(args) // 2
-    return sum(map(operator.mul, args[:n], args[n:-1]), args[-1])
+    return dot_plus(args[:n], args[n:-1], args[-1])
 
 
 def _weighted_sum_vector(*args: Any) -> Any:
@@ -505,7 +531,8 @@ def _positional_arity(f: Callable[..., Any], name: str) -> int:
     return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
 
-__all__ = ["ATOM", "Domain", "Op", "define_op", "power_op", "weighted_sum", "sum_of", "BUILTIN_OPS", "FUNCTIONS",
+__all__ = ["ATOM", "Domain", "Op", "define_op", "power_op", "weighted_sum", "dot_plus", "sum_of", "BUILTIN_OPS",
+           "FUNCTIONS",
            "WEIGHTED_SUM", "SUM", "ADD", "SUB", "MUL", "DIV", "POW", "NEG", "EXP", "LOG", "SQRT", "TANH",
            "SIGMOID", "RELU", "STEP", "SOFTPLUS", "ABS", "MAXIMUM", "MINIMUM", "LT", "GT", "EQ",
            "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "softplus", "absolute", "maximum", "minimum",
