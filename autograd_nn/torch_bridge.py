@@ -217,6 +217,9 @@ def torch_optimizer(optimizer: Optimizer, mlp: MLP, module: Any) -> Any:
     torch = torch_module()
     if not isinstance(optimizer, (SGD, Adam)):
         raise TypeError(f"torch_optimizer: expected an autograd_nn.optim SGD or Adam, got {type(optimizer).__name__}")
+    if optimizer.arrays is not None:
+        raise ValueError("torch_optimizer: this optimizer steps a Tape's bound arrays; call bound.write_back() and "
+                         "make the optimizer over mlp.parameters() to carry its settings to PyTorch")
     ours = {id(p) for p in mlp.parameters()}
     if {id(p) for p in optimizer.params} != ours or len(optimizer.params) != len(ours):
         raise ValueError("torch_optimizer: the optimizer must hold exactly the MLP's parameters, each once")

@@ -274,6 +274,9 @@ def fit(model: Model, X: Any, y: Any, *, loss: str | Callable[..., Any] = "hinge
     _check_model_fits(model, X, y, name)
     if optimizer is None:
         optimizer = SGD(model.parameters(), lr)
+    elif isinstance(optimizer, Optimizer) and optimizer.arrays is not None:
+        raise ValueError("fit: this optimizer steps a Tape's bound arrays, not the model's Values; fit trains the "
+                         "Values: pass an optimizer over model.parameters() (with backend=TapeBackend() for speed)")
     elif isinstance(optimizer, Optimizer) and not {id(p) for p in model.parameters()} & {id(p) for p in
                                                                                          optimizer.params}:
         raise ValueError("fit: the optimizer holds none of the model's parameters (was it made for another "

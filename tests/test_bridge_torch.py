@@ -261,3 +261,13 @@ def test_importing_the_package_and_the_bridge_loads_no_torch():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_torch_optimizer_refuses_an_optimizer_over_bound_arrays():
+    from autograd_nn.tape import Tape
+
+    mlp = MLP(2, [3, 1], activation="relu", seed=0)
+    tape = Tape(L.mean_loss([L.hinge(mlp([0.5, -1.0]), 1.0)]))
+    opt = SGD(tape.bind(mlp.parameters()), lr=0.1)
+    with pytest.raises(ValueError, match="steps a Tape's bound arrays"):
+        torch_optimizer(opt, mlp, to_torch(mlp))

@@ -208,6 +208,6 @@ def test_fit_refuses_an_optimizer_over_bound_arrays():
     ps = model.parameters()
     tape = Tape(mean_loss([hinge(model(list(x)), 2 * int(t) - 1) for x, t in zip(X, Y)]))
     start = [p.data for p in ps]
-    with pytest.raises(ValueError, match="holds none of the model's parameters"):
+    with pytest.raises(ValueError, match="steps a Tape's bound arrays, not the model's Values"):
         fit(model, X, Y, optimizer=SGD(tape.bind(ps), lr=0.1), epochs=1, progress=False)
     assert [p.data for p in ps] == start
