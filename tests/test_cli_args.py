@@ -72,8 +72,13 @@ def test_graph_of_a_huge_expression(capsys, tmp_path):
     assert not (tmp_path / "g.svg").exists()
 
 
-def test_graph_output_must_be_svg_or_png(capsys, tmp_path):
-    assert_usage_error(capsys, ["graph", "x * 2", "x=1", "--out", str(tmp_path / "g.pdf")], ".svg or .png")
+def test_graph_output_must_be_svg_png_or_pdf(capsys, tmp_path):
+    assert_usage_error(capsys, ["graph", "x * 2", "x=1", "--out", str(tmp_path / "g.txt")], ".svg, .png or .pdf")
+
+
+def test_graph_writes_a_pdf(tmp_path):
+    assert main(["graph", "x * 2", "x=1", "--out", str(tmp_path / "g.pdf")]) == 0
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF-")
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")

@@ -116,6 +116,11 @@ def output_dir(path: str | Path, option: str = "--out") -> Path:
     return path
 
 
+def _one_of(words: tuple[str, ...]) -> str:
+    """('.svg', '.png', '.pdf') → '.svg, .png or .pdf'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def output_file(path: str | Path, suffixes: tuple[str, ...], option: str = "--out", replaced: bool = False) -> Path:
     """Check ``path`` ends in one of ``suffixes`` and can be written, before any long work starts.
 
@@ -125,7 +130,7 @@ def output_file(path: str | Path, suffixes: tuple[str, ...], option: str = "--ou
     """
     path = Path(path)
     if path.suffix.lower() not in suffixes:
-        raise UsageError(f"{option} {quoted_path(path)}: the file name must end in {' or '.join(suffixes)}")
+        raise UsageError(f"{option} {quoted_path(path)}: the file name must end in {_one_of(suffixes)}")
     folder = path.parent if str(path.parent) else Path(".")
     output_dir(folder, option)
     try:

@@ -42,7 +42,7 @@ def _echo(text: str) -> str:
 
 
 def graph(options: argparse.Namespace) -> int:
-    path = output_file(options.out, (".svg", ".png"))
+    path = output_file(options.out, (".svg", ".png", ".pdf"))
     _, leaves, root = build(options, label_nodes=True)
     from ..viz import GraphTooLarge, RenderError, draw_graph, render  # after the input checks
 

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("expr", metavar="EXPR", help='e.g. "tanh(w1*x1 + w2*x2 + b)"')
         p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="a value for every variable, e.g. x1=2")
         if name == "graph":
-            p.add_argument("--out", default="graph.svg", metavar="FILE", help="output picture, .svg or .png")
+            p.add_argument("--out", default="graph.svg", metavar="FILE", help="output picture, .svg, .png or .pdf")
         if name == "explain":
             p.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate by")
     return parser
