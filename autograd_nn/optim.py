@@ -23,11 +23,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
+from operator import attrgetter
 from typing import Protocol, cast
 
 import numpy as np
 
-from .engine import Value
+from .engine import Value, assign
+
+_grad = attrgetter("grad")
 
 
 class ArrayParameters(Protocol):
@@ -130,7 +133,9 @@ class Optimizer:
         raise NotImplementedError
 
     def _grads(self) -> list[float]:
-        grads = [p.grad for p in self.params]
+        grads = list(map(_grad, self.params))
+        if all(map(math.isfinite, grads)):  # in C; the loop below only finds which one is not
+            return grads
         for i, g in enumerate(grads):
             if not math.isfinite(g):
                 raise FloatingPointError(f"{type(self).__name__}.step: parameter {i} has gradient {g!r}; "
@@ -144,8 +149,7 @@ class Optimizer:
             raise FloatingPointError(f"{type(self).__name__}.step: the update would make parameter {i} {new[i]!r} "
                                      f"(it is {self.params[i].data!r}, gradient {grads[i]!r}, lr {self._lr!r}); "
                                      "parameters left unchanged: try a smaller learning rate")
-        for p, v in zip(self.params, new):
-            p.data = v
+        assign(self.params, new)  # one checked assignment of them all (the engine's bulk .data)
 
     def _arrays_now(self) -> tuple[np.ndarray, np.ndarray]:
         """The bound set's (data, grad) for this step, checked to still have the shape they had at construction."""
