@@ -39,6 +39,7 @@ def topological_order(root: Value) -> list[Value]:
     # twice (a diamond, e.g. s * (1 - s)) be skipped by its second path and emitted before its parents.
     stack: list[tuple[Value, bool]] = [(root, False)]
     push, pop, add, emit = stack.append, stack.pop, visited.add, order.append
+    placed = visited.issuperset
     while stack:
         node, expanded = pop()
         if expanded:
@@ -48,7 +49,10 @@ def topological_order(root: Value) -> list[Value]:
             continue
         add(node)
         push((node, True))
-        for parent in node._prev:
+        parents = node._prev
+        if placed(parents):  # one test in C: e.g. a neuron whose weights and inputs were all reached already
+            continue
+        for parent in parents:
             if parent not in visited:
                 push((parent, False))
     return order
