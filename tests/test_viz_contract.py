@@ -24,7 +24,9 @@ from viz_helpers import chain, dot_edges, dot_nodes, slow_dot
 from autograd_nn import MLP, Value, weighted_sum
 from autograd_nn.engine import Op, sum_of, topological_order
 from autograd_nn.viz import GraphTooLarge, RenderError, animate_backward, draw_graph, draw_network, svg_text
+from autograd_nn.viz.explain import explain
 from autograd_nn.viz.graph import FAST_LAYOUT, edge_label, edge_span
+from autograd_nn.viz.names import named, operand
 
 R = importlib.import_module("autograd_nn.viz.render")  # the module (autograd_nn.viz.render is the function)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -58,7 +60,12 @@ def test_every_label_shows_as_typed_in_an_svg_that_parses(force_pure: bool) -> N
         assert shown(label) in lines, (label, lines)  # the record's head field, exactly
         assert shown(label + "!") in lines
         legend = [t for t in lines if t.startswith("∂")]
-        assert legend == [f"∂{shown(label + '!')}/∂{shown(label)} = (-3) = -3"], (label, legend)
+        # after ∂ a label is written as explain writes it: in parentheses unless it is one word
+        written = named(z)
+        after_d = {v: operand(*written[v]) for v in (x, z)}
+        assert after_d[x] in (label, f"({label})")
+        assert legend == [f"∂{shown(after_d[z])}/∂{shown(after_d[x])} = (-3) = -3"], (label, legend)
+        assert str(explain(z, x)).startswith(f"∂{after_d[z]}/∂{after_d[x]} = ")
 
 
 @pytest.mark.parametrize("force_pure", RENDERERS)

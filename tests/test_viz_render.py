@@ -32,7 +32,7 @@ def test_graph_renders_to_svg_with_graphviz_pure(tmp_path) -> None:  # noqa: ANN
     texts = svg_texts(render(draw_graph(z, highlight=x), tmp_path / "g.svg", force_pure=True))
     for expected in ("x", "data 2", "grad -3", "data -6", "grad 1", "*", "-3"):
         assert expected in texts
-    assert any(t.startswith("∂root/∂x") for t in texts)
+    assert any(t.startswith("∂(x * y)/∂x") for t in texts)  # the root named as explain names it
 
 
 def test_network_renders_to_png_with_graphviz_pure(tmp_path) -> None:  # noqa: ANN001

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from ..engine import DomainError, Value, local_derivatives, topological_order, walk
 from ..engine.ops import WEIGHTED_SUM
 from .chain import Chain, chain, paths_to_root
-from .names import node_names
+from .names import named, node_names, operand
 from .render import MAX_TEXT, Graph, display_text, dot_label, record_field
 
 COLLAPSE = ("none", "weighted_sum", "neurons")
@@ -274,9 +274,12 @@ def _legend(root: Value, w: Value, names: Mapping[Value, str]) -> tuple[str, flo
 
 
 def _legend_text(found: Chain, w: Value, root: Value, names: Mapping[Value, str]) -> str:
-    w_name = display_text(names.get(w) or w.label or "w", MAX_TEXT)
-    # An unlabelled root is still "root" here (tests/test_viz_render.py, not ours to change, expects it).
-    r_name = display_text(root.label, MAX_TEXT) if root.label else "root"
+    written = named(root)  # the names explain writes after ∂: a formula in parentheses, ∂(x * y)/∂x
+
+    def after_d(node: Value, fallback: str) -> str:
+        return display_text(operand(*written[node]) if node in written else (node.label or fallback), MAX_TEXT)
+
+    w_name, r_name = after_d(w, "w"), after_d(root, "root")
     head = f"∂{r_name}/∂{w_name} = "
     if found.n_paths == 0 and found.blocked:
         stops = ", ".join(display_text(names[n], MAX_TEXT) for n in found.blocked[:3])
