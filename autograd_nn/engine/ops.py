@@ -179,13 +179,7 @@ class Op:
             if type(a) is not float:
                 break
         else:
-            try:
-                out = self.forward(*args)
-            except (ArithmeticError, ValueError) as exc:
-                raise self.domain_error(args, exc) from None
-            if not _isfinite(out):
-                raise self.domain_error(args)
-            return out
+            return self._on_floats(args)
         for a in args:  # a plain loop, not any(...): this runs for every neuron of every forward pass
             if type(a) is not Value:
                 break
@@ -197,7 +191,10 @@ class Op:
             return self.apply(*[a if type(a) is Value else constant(a, self) for a in args])
         if any(isinstance(a, np.ndarray) for a in args):
             return self._on_arrays(args)
-        floats = [as_float(a, f"argument of {self.name}") for a in args]
+        return self._on_floats([as_float(a, f"argument of {self.name}") for a in args])
+
+    def _on_floats(self, floats: Sequence[float]) -> float:
+        """forward on plain numbers, with apply's checks: a DomainError outside the domain or on overflow."""
         try:
             out = self.forward(*floats)
         except (ArithmeticError, ValueError) as exc:
