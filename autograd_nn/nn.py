@@ -23,10 +23,12 @@ import numpy as np
 
 from .engine import Value, weighted_sum
 from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op, dot_plus
+from .engine.value import make_node
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
 _data = attrgetter("_data")
+_PLAIN = {float, Value}
 
 
 class Model(Protocol):
@@ -69,6 +71,8 @@ def _check_input(x: Any, nin: int, who: str) -> list[Any]:
     x = list(x)
     if len(x) != nin:
         raise ValueError(f"{who}: expected an input of length {nin}, got length {len(x)}")
+    if set(map(type, x)) <= _PLAIN:  # the common rows (floats or Values), in C; the loop names a wrong one
+        return x
     for i, v in enumerate(x):
         if type(v) is not Value and (not isinstance(v, Real) or isinstance(v, bool)):
             raise TypeError(f"{who}: input[{i}] = {v!r} is not a number or Value")
@@ -79,8 +83,11 @@ def _as_values(x: list[Any], who: str) -> list[Value]:
     """A checked input row with its plain numbers made Values once, so that every neuron of the first layer reads
     the same leaf (left as numbers, each neuron's weighted sum would make its own constant of each: a graph 16×
     larger for a layer of 16). The same floats either way."""
-    if all(type(v) is Value for v in x):
+    kinds = set(map(type, x))
+    if kinds == {Value}:
         return x
+    if kinds == {float} and all(map(math.isfinite, x)):  # a row of floats: each made a leaf, no check left to do
+        return [make_node(v, None, ()) for v in x]
     for i, v in enumerate(x):
         try:
             finite = type(v) is Value or math.isfinite(v)
