@@ -417,3 +417,56 @@ def test_the_add_op_is_the_one_folded():
     tape = Tape(x + y + z)
     assert [eq.op for eq in tape.program.equations] == [ADD, ADD]
     assert [k.op.name for k in tape.plan.kernels] == ["sum"]
+
+
+# -- the kernels' fast paths keep eager's numbers and eager's errors --------------------------------------
+
+def test_add_and_sub_pass_gradients_on_exactly_through_views_gathers_and_first_writes():
+    # ∂(a ± b) = (1, ±1): every leaf's gradient is the sum of ±g terms, which the tape passes on without a product.
+    rng = random.Random(5)
+    n = 40
+    point = [rng.uniform(-3, 3) for _ in range(3 * n)]
+    some = rng.sample(range(n), 25)
+
+    def build(xs):
+        a, b, c = xs[:n], xs[n:2 * n], xs[2 * n:]
+        diffs = [a[i] - b[i] for i in range(n)]  # rows as views; their gradients assigned (first writes)
+        picked = [diffs[i] - c[i] for i in some]  # rows gathered
+        return sum_of([d * (0.5 + 0.01 * k) for k, d in enumerate(picked)]) + sum_of([(b[i] + c[i]) * 2.0
+                                                                                      for i in range(n)])
+
+    leaves = [Value(p) for p in point]
+    tape = Tape(build(leaves))
+    assert on_tape(tape, leaves, point) == eager(build, point)  # exactly
+    moved = [p * 1.25 for p in point]
+    assert on_tape(tape, leaves, moved) == eager(build, moved)
+
+
+@pytest.mark.parametrize("spelling", ["weighted_sum", "sum"])
+def test_an_overflowing_sum_of_squares_is_eagers_error(spelling):
+    # Squares of slots read in another order than they are placed in: SquaredSums (weighted_sum(hs, hs)) or one
+    # gathered row times itself (sum(h * h ...)), whose fast paths go to the error path like any kernel's.
+    from autograd_nn.tape import Elementwise, SquaredSums
+
+    rng = random.Random(6)
+    some = rng.sample(range(30), 20)
+
+    def build(xs):
+        hs = [x - 1.0 for x in xs]
+        picked = [hs[i] for i in some]
+        l2 = weighted_sum(picked, picked) if spelling == "weighted_sum" else sum(h * h for h in picked)
+        # every h in the graph, placed in the order of the adds (the graph's order: the l2 term first, then the
+        # adds, lays the hs out in the l2 term's order): the picked ones are gathered
+        return 1e-3 * l2 + sum_of([h + 0.5 for h in hs])
+
+    point = [rng.uniform(-1, 1) for _ in range(30)]
+    leaves = [Value(p) for p in point]
+    tape = Tape(build(leaves))
+    kind = SquaredSums if spelling == "weighted_sum" else Elementwise
+    assert any(isinstance(k, kind) and (kind is SquaredSums or k.one_gather()) for k in tape.plan.kernels)
+    assert_same(on_tape(tape, leaves, point), eager(build, point))
+    moved = list(point)
+    moved[some[7]] = 1e200
+    got = on_tape(tape, leaves, moved)
+    assert got == eager(build, moved) and got[0] == "forward" and "overflow" in got[1]
+    assert_same(on_tape(tape, leaves, point), eager(build, point))  # and it replays again afterwards

@@ -260,3 +260,170 @@ def test_a_block_with_constant_steps_is_a_view_for_reading_and_adding():
     slots.adder(arr)(np.full((2, 4), 100.0))
     assert (arr[where] == where + 100.0).all() and arr[11] == 11.0
     assert _Slots(np.array([[1, 2], [2, 4]])).view(arr) is None  # not a grid, and a repeat: gathered
+
+
+# -- first_writes: a gradient's first write is assigned -----------------------------------------------------
+
+def without_first_writes(monkeypatch, build):
+    """The tape of ``build()`` compiled without the first_writes pass: every gradient added up from a zero."""
+    import autograd_nn.tape as tape_module
+
+    with monkeypatch.context() as m:
+        m.setattr(tape_module, "first_writes", lambda plan: plan)
+        return Tape(build())
+
+
+def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest(monkeypatch):
+    tape = Tape(layer_batch(10, [2, 4, 4, 1]))
+    plan = tape.plan
+    layers = [k for k in plan.kernels if isinstance(k, MatmulLayer)]
+    relus = [k for k in plan.kernels if k.op.name == "relu" and k.stop - k.start > 1]
+    assert [k.A.first for k in layers] == [True, True, True]  # the inputs, then the relus' outputs: read once
+    assert [k.W.first for k in layers] == [True, True, True]  # the weights: before the l2 term adds its part
+    assert all(k.rows[0].first for k in relus)  # a layer's outputs: read by their relu only
+    assert plan.assigns_leaves
+    slots = np.arange(plan.size)
+    written = np.zeros(plan.size, dtype=bool)
+    written[plan.root] = True
+    zeroed = np.zeros(plan.size, dtype=bool)
+    for run in plan.zeroed:
+        zeroed[run] = True
+    for kernel in reversed(plan.kernels):  # replay the backward pass's writes
+        for block in kernel.targets():
+            at = slots[block.index].ravel()
+            if block.first:
+                assert not written[at].any() and not block.repeats
+            else:
+                assert zeroed[at].all() or written[at].all()
+            written[at] = True
+    assert zeroed[plan.root] and (zeroed | written).all()
+    # The same numbers as adding every gradient to a zero, and again on a second call (nothing left over).
+    plain = without_first_writes(monkeypatch, lambda: layer_batch(10, [2, 4, 4, 1]))
+    assert all(not b.first for k in plain.plan.kernels for b in k.targets())
+    assert plain.plan.zeroed == [slice(None)]
+    assert tape.forward() == plain.forward()
+    expected = plain.gradient().copy()
+    for _ in range(2):
+        got = tape.gradient()
+        assert (got == expected).all()
+        assert got[:plan.n_leaves].tobytes() == expected[:plan.n_leaves].tobytes()  # bit for bit, signs of 0 too
+
+
+def test_a_slot_with_two_readers_is_assigned_by_the_first_write_and_added_to_by_the_second():
+    xs = [Value(0.25 * i - 3.0) for i in range(12)]
+    ys = [Value(1.5 - 0.125 * i) for i in range(12)]
+
+    def build(xs, ys):
+        hs = [x * 3.0 for x in xs]
+        return sum_of([h * y for h, y in zip(hs, ys)]) + sum_of(hs), hs  # every h gets two contributions
+
+    root, hs = build(xs, ys)
+    tape = Tape(root)
+    slots = np.arange(tape.plan.size)
+    h_blocks = [b for k in tape.plan.kernels for b in k.targets() if tape._slot[hs[0]] in slots[b.index]]
+    assert sorted(b.first for b in h_blocks) == [False, True]
+    fresh_xs, fresh_ys = [Value(x.data) for x in xs], [Value(y.data) for y in ys]
+    eager_root, _ = build(fresh_xs, fresh_ys)
+    eager_root.backward()
+    assert tape.forward() == eager_root.data
+    tape.backward()
+    assert [v.grad for v in xs + ys] == [v.grad for v in fresh_xs + fresh_ys]  # two terms each: exactly eager's
+
+
+@pytest.mark.parametrize("n", [1, 20])  # one node (on floats), or a group (on arrays)
+def test_a_leaf_whose_first_write_is_minus_zero_gets_eagers_plus_zero(n):
+    import math
+
+    def build(xs, ys):
+        return -sum_of([x * y for x, y in zip(xs, ys)]) if n > 1 else -(xs[0] * ys[0])
+
+    xs, ys = [Value(0.5 + i) for i in range(n)], [Value(0.0) for _ in range(n)]
+    tape = Tape(build(xs, ys))
+    assert tape.plan.assigns_leaves
+    fresh = [Value(0.5 + i) for i in range(n)]
+    build(fresh, [Value(0.0) for _ in range(n)]).backward()
+    assert [math.copysign(1.0, x.grad) for x in fresh] == [1.0] * n  # 0.0 + (−1)·0.0 = +0.0
+    tape.forward()
+    grads = tape.gradient()
+    got = [float(grads[tape._slot[x]]) for x in xs]
+    assert got == [0.0] * n and [math.copysign(1.0, g) for g in got] == [1.0] * n  # y·g = −0.0, made +0.0
+
+
+@pytest.mark.parametrize("mask, runs", [
+    ([1, 1, 0, 0, 1], [slice(0, 5)]),  # a gap of 2 ≤ gap: one run
+    ([1, 0, 0, 0, 0, 1, 1], [slice(0, 1), slice(5, 7)]),
+    ([0, 0, 0], []),
+    ([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], [slice(0, 13)]),  # more than `most` runs: everything
+])
+def test_runs_cover_the_places_to_zero_with_few_slices(mask, runs):
+    from autograd_nn.tape import _runs
+
+    assert _runs(np.array(mask, dtype=bool), gap=2, most=3) == runs
+
+
+# -- the kernels' ways of adding: left to right, whatever the shape -----------------------------------------
+
+@pytest.mark.parametrize("n_nodes", [5, 150])  # below and above ROWS_FROM: accumulate down, or row by row
+def test_many_sums_of_a_few_terms_add_left_to_right(n_nodes):
+    from autograd_nn.tape import ROWS_FROM
+
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((n_nodes, 4)) * 10.0 ** rng.integers(-12, 12, (n_nodes, 4))).tolist()
+    leaves = [[Value(x) for x in row] for row in data]
+    zs = [sum_of(row) for row in leaves]
+    tape = Tape(sum_of([z * 2.0 for z in zs]))
+    (sums,) = [k for k in tape.plan.kernels if isinstance(k, Sums) and k.stop - k.start == n_nodes]
+    assert sums.block.shape == (4, n_nodes) and (n_nodes >= ROWS_FROM) == (n_nodes == 150)
+    tape.forward()
+    assert [tape.value(z) for z in zs] == [z.data for z in zs]  # every node: exactly eager's float
+
+
+def test_sum_of_squares_of_gathered_parameters_is_one_gather_each_way_with_the_plain_kernels_numbers(monkeypatch):
+    from autograd_nn.tape import SquaredSums
+
+    rng = np.random.default_rng(2)
+    order = rng.permutation(40).tolist()
+
+    def build(ps):
+        shuffled = [ps[i] for i in order]  # the l2 term reads the parameters in another order than the others
+        return 1e-3 * weighted_sum(shuffled, shuffled, 0.5) + sum_of([p * (1.0 + 0.1 * i) for i, p in enumerate(ps)])
+
+    point = rng.uniform(-2, 2, 40).tolist()
+    ps = [Value(x) for x in point]
+    tape = Tape(build(ps))
+    (squares,) = [k for k in tape.plan.kernels if isinstance(k, SquaredSums)]
+    assert type(squares.w.index) is not slice and "weighted_sum w=a=s[" in str(tape)
+    with monkeypatch.context() as m:
+        m.setattr(SquaredSums, "fits", staticmethod(lambda blocks: False))
+        plain = Tape(build(ps))
+    assert not any(isinstance(k, SquaredSums) for k in plain.plan.kernels)
+    for x in (point, [2 * v for v in point]):
+        for p, v in zip(ps, x):
+            p.data = v
+        assert tape.forward() == plain.forward() == build([Value(v) for v in x]).data  # eager's order: exact
+        assert tape.gradient()[:40].tobytes() == plain.gradient()[:40].tobytes()
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_product_of_a_gathered_row_with_itself_is_one_gather_each_way_with_the_plain_kernels_numbers(
+        monkeypatch, first):
+    rng = np.random.default_rng(3)
+    some = rng.permutation(30)[:15].tolist()  # 15 of the 30 hs: slots in no constant step, whatever the order
+
+    def build(xs):
+        hs = [x - 1.0 for x in xs]
+        squares = [hs[i] * hs[i] for i in some]
+        # hs[:10] read by another kernel too: before the squares (their backward then writes first), or after
+        others = [h + 0.5 for h in hs[:10]] if first else [h * squares[0] for h in hs[:10]]
+        return sum_of(squares) + sum_of(others)
+
+    point = rng.uniform(-2, 2, 30).tolist()
+    xs = [Value(x) for x in point]
+    tape = Tape(build(xs))
+    (square,) = [k for k in tape.plan.kernels if isinstance(k, Elementwise) and k.one_gather()]
+    assert type(square.rows[0].index) is not slice and square.rows[0].first == first
+    with monkeypatch.context() as m:
+        m.setattr(Elementwise, "one_gather", lambda self: False)
+        plain = Tape(build(xs))
+    assert tape.forward() == plain.forward() == build([Value(v) for v in point]).data
+    assert tape.gradient().tobytes() == plain.gradient().tobytes()
