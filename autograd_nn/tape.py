@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from . import losses as L
-from .engine import weighted_sum, write_clock  # write_clock: bumped by every assignment to a Value's .data
+from .engine import assign, weighted_sum, write_clock  # write_clock: bumped by every assignment to a Value's .data
 from .engine.autodiff import topological_order, walk
 from .engine.errors import DomainError, StaleGraphError
 from .engine.ops import ADD, SUM, WEIGHTED_SUM, Op
@@ -1274,9 +1274,8 @@ class Bound:
         return self._tape._grads[[slot[p] for p in parameters]]
 
     def write_back(self) -> None:
-        """Assign every parameter's ``.data`` from the array (each checked, as any assignment)."""
-        for p, x in zip(self.params, self.data.tolist()):
-            p.data = x
+        """Assign every parameter's ``.data`` from the array (checked, as any assignment: all or none)."""
+        assign(self.params, self.data.tolist())
         self._shown = self.data.copy()
 
     def _assigned(self) -> np.ndarray:
