@@ -29,6 +29,8 @@ def _short(x: Any) -> str:
 
 
 def _as_list(x: Any, what: str) -> list[Any]:
+    if type(x) is Value or type(x) is float and math.isfinite(x):  # one number: checked first, for speed
+        return [x]
     if isinstance(x, (Value, Real)) and not isinstance(x, bool):
         items = [x]
     elif isinstance(x, (str, bytes, Mapping, AbstractSet)):  # iterable, but not an ordered list of numbers
@@ -53,7 +55,7 @@ def _as_list(x: Any, what: str) -> list[Any]:
 
 
 def _pairs(pred: Any, target: Any, name: str) -> tuple[list[Any], list[Any]]:
-    p, t = _as_list(pred, f"{name} prediction"), _as_list(target, f"{name} target")
+    p, t = _as_list(pred, name + " prediction"), _as_list(target, name + " target")
     if len(p) != len(t):
         raise ValueError(f"{name}: prediction has length {len(p)} but target has length {len(t)}")
     if not p:

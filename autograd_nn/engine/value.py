@@ -236,6 +236,8 @@ def _short(x: float) -> str:
 
 def constant(x: Any, op: Op) -> Value:
     """A leaf Value for a plain number used as an operand of ``op`` (e.g. the 2 in ``x * 2``)."""
+    if type(x) is float and _isfinite(x):  # the common case, before any error message is prepared
+        return make_node(x, None, ())
     return make_node(as_finite(x, f"operand of {op.symbol}"), None, ())
 
 
