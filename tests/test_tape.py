@@ -455,9 +455,9 @@ def test_an_overflowing_sum_of_squares_is_eagers_error(spelling):
         hs = [x - 1.0 for x in xs]
         picked = [hs[i] for i in some]
         l2 = weighted_sum(picked, picked) if spelling == "weighted_sum" else sum(h * h for h in picked)
-        # every h in the graph, placed in the order of the adds (the graph's order: the l2 term first, then the
-        # adds, lays the hs out in the l2 term's order): the picked ones are gathered
-        return 1e-3 * l2 + sum_of([h + 0.5 for h in hs])
+        # every h in the graph, placed in the order of the adds (the graph's order: the adds first, then the l2
+        # term, lays the hs out in the adds' order): the picked ones are gathered
+        return sum_of([h + 0.5 for h in hs]) + 1e-3 * l2
 
     point = [rng.uniform(-1, 1) for _ in range(30)]
     leaves = [Value(p) for p in point]

@@ -30,31 +30,30 @@ Visit = tuple[Value, Any, "tuple[Any, ...] | None"]
 def topological_order(root: Value) -> list[Value]:
     """Every Value that ``root`` depends on (root included), each after all of its parents.
 
-    Iterative depth-first search, so a chain of a million nodes does not hit Python's recursion limit.
+    Iterative depth-first search (a stack of (node, iterator over its parents)), so a chain of a million nodes
+    does not hit Python's recursion limit. A node is placed as soon as all its parents are: ``reached`` holds
+    the placed nodes and those on the stack, and a node on the stack is never a parent of the node being looked
+    at (that would be a cycle), so "every parent reached" means "every parent placed". That test is one C call
+    (issuperset), and it places a leaf or a neuron whose weights and inputs were all placed without stacking it.
     """
-    order: list[Value] = []
-    visited: set[Value] = set()
-    # Each stack entry is (node, expanded?): a node is appended once all the parents it pushed are done.
-    # A node is marked when it is expanded, not when it is pushed: marking on push would let a node reached
-    # twice (a diamond, e.g. s * (1 - s)) be skipped by its second path and emitted before its parents.
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    push, pop, add, emit = stack.append, stack.pop, visited.add, order.append
-    placed = visited.issuperset
+    order: list[Value] = [root] if not root._prev else []
+    reached = {root}
+    mark, place, placed = reached.add, order.append, reached.issuperset
+    stack = [(root, iter(root._prev))] if root._prev else []
+    push, pop = stack.append, stack.pop
     while stack:
-        node, expanded = pop()
-        if expanded:
-            emit(node)
-            continue
-        if node in visited:
-            continue
-        add(node)
-        push((node, True))
-        parents = node._prev
-        if placed(parents):  # one test in C: e.g. a neuron whose weights and inputs were all reached already
-            continue
+        node, parents = stack[-1]
         for parent in parents:
-            if parent not in visited:
-                push((parent, False))
+            if parent not in reached:
+                mark(parent)
+                if placed(parent._prev):
+                    place(parent)
+                else:
+                    push((parent, iter(parent._prev)))
+                    break
+        else:  # every parent of node is placed
+            pop()
+            place(node)
     return order
 
 
