@@ -16,7 +16,6 @@ import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from numbers import Real
-from operator import attrgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,7 +26,6 @@ from .engine.value import make_node
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
-_data = attrgetter("_data")
 _PLAIN = {float, Value}
 
 
@@ -220,7 +218,7 @@ class MLP(Module):
             outs: list[Value] = []
             found: list[float] = []
             for n in layer.neurons:
-                z = dot_plus(map(_data, n.w), numbers, n.b._data)  # weighted_sum's forward
+                z = dot_plus([w._data for w in n.w], numbers, n.b._data)  # weighted_sum's forward
                 node = z_node(z, (*n.w, *row, n.b))
                 act = n._act
                 if act is not None:

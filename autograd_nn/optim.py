@@ -23,14 +23,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from numbers import Integral, Real
-from operator import attrgetter
 from typing import Protocol, cast
 
 import numpy as np
 
 from .engine import Value, assign
-
-_grad = attrgetter("grad")
 
 
 class ArrayParameters(Protocol):
@@ -133,7 +130,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _grads(self) -> list[float]:
-        grads = list(map(_grad, self.params))
+        grads = [p.grad for p in self.params]  # (faster than map(attrgetter) on slots)
         if all(map(math.isfinite, grads)):  # in C; the loop below only finds which one is not
             return grads
         for i, g in enumerate(grads):

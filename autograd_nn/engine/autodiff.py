@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from operator import attrgetter
 from typing import Any, overload
 
 from . import value as _value
@@ -21,7 +20,6 @@ from .errors import DomainError, StaleGraphError
 from .value import Value
 
 _isfinite = math.isfinite
-_data = attrgetter("_data")
 
 Visit = tuple[Value, Any, "tuple[Any, ...] | None"]
 """What :func:`walk` yields for each node: (node, grad, partials)."""
@@ -174,9 +172,9 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
             raise _not_finite(order, node, g)
         parents = node._prev
         try:
-            # local_derivatives(node), inlined: this line runs once per node of every backward pass (map reads
-            # the parents' numbers in C).
-            partials = tuple(op.derivative(*map(_data, parents), node._data))
+            # local_derivatives(node), inlined: this line runs once per node of every backward pass. (A list
+            # comprehension reads the slots faster than map(attrgetter) does: 0.65 vs 1.14 µs for 33 parents.)
+            partials = tuple(op.derivative(*[p._data for p in parents], node._data))
         except (ArithmeticError, ValueError) as exc:
             raise _derivative_error(node, exc) from None
         for parent, d in pairs(parents, partials):
