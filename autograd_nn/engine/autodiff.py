@@ -171,14 +171,22 @@ def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Itera
         if not isfinite(g):
             raise _not_finite(order, node, g)
         parents = node._prev
+        # local_derivatives(node), inlined: this runs once per node of every backward pass. A node of one parent
+        # (relu, tanh, exp, …) is passed its gradient without a list or a loop (the moons step: 4.2 -> 3.7 ms);
+        # for more, a list comprehension reads the slots (faster than map(attrgetter): 0.65 vs 1.14 µs for 33).
         try:
-            # local_derivatives(node), inlined: this line runs once per node of every backward pass. (A list
-            # comprehension reads the slots faster than map(attrgetter) does: 0.65 vs 1.14 µs for 33 parents.)
-            partials = tuple(op.derivative(*[p._data for p in parents], node._data))
+            if len(parents) == 1:
+                parent = parents[0]
+                partials = tuple(op.derivative(parent._data, node._data))
+            else:
+                partials = tuple(op.derivative(*[p._data for p in parents], node._data))
         except (ArithmeticError, ValueError) as exc:
             raise _derivative_error(node, exc) from None
-        for parent, d in pairs(parents, partials):
-            acc[parent] += g * d
+        if len(parents) == 1:
+            acc[parent] += g * partials[0]
+        else:
+            for parent, d in pairs(parents, partials):
+                acc[parent] += g * d
         yield node, g, partials
 
 
