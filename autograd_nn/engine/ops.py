@@ -152,7 +152,11 @@ class Op:
     # -- applying the op -----------------------------------------------------------------------------------
     def apply(self, *parents: Value) -> Value:
         """Record this op on Values: compute out from the parents' data and return the new node."""
-        args = [p._data for p in parents]
+        if len(parents) == 2:  # most nodes: their numbers read without a list comprehension (its frame costs ~80 ns)
+            left, right = parents
+            args: Sequence[float] = (left._data, right._data)
+        else:
+            args = [p._data for p in parents]
         try:
             out = self.forward(*args)
         except (ArithmeticError, ValueError) as exc:
