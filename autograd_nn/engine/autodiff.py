@@ -28,29 +28,44 @@ Visit = tuple[Value, Any, "tuple[Any, ...] | None"]
 def topological_order(root: Value) -> list[Value]:
     """Every Value that ``root`` depends on (root included), each after all of its parents.
 
-    Iterative depth-first search (a stack of (node, iterator over its parents)), so a chain of a million nodes
-    does not hit Python's recursion limit. A node is placed as soon as all its parents are: ``reached`` holds
+    Iterative depth-first search, so a chain of a million nodes does not hit Python's recursion limit. The stack
+    is two lists, the nodes and how many of each one's parents were looked at: a deep graph stacks no new objects
+    that the garbage collector would have to go over again and again (a stack of iterators made a 10⁶-node
+    chain 4× slower per node than a 10⁴ one). A node is placed as soon as all its parents are: ``reached`` holds
     the placed nodes and those on the stack, and a node on the stack is never a parent of the node being looked
     at (that would be a cycle), so "every parent reached" means "every parent placed". That test is one C call
     (issuperset), and it places a leaf or a neuron whose weights and inputs were all placed without stacking it.
     """
-    order: list[Value] = [root] if not root._prev else []
+    if not root._prev:
+        return [root]
+    order: list[Value] = []
     reached = {root}
     mark, place, placed = reached.add, order.append, reached.issuperset
-    stack = [(root, iter(root._prev))] if root._prev else []
-    push, pop = stack.append, stack.pop
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
+    nodes, looked = [root], [0]
+    while nodes:
+        node = nodes[-1]
+        parents = node._prev
+        i, n = looked[-1], len(parents)
+        while i < n:
+            parent = parents[i]
+            i += 1
             if parent not in reached:
                 mark(parent)
-                if placed(parent._prev):
+                grandparents = parent._prev
+                if placed(grandparents):
+                    place(parent)
+                elif len(grandparents) == 1 and placed(grandparents[0]._prev):  # e.g. relu(z), z placeable:
+                    mark(grandparents[0])  # both placed without stacking
+                    place(grandparents[0])
                     place(parent)
                 else:
-                    push((parent, iter(parent._prev)))
+                    looked[-1] = i
+                    nodes.append(parent)
+                    looked.append(0)
                     break
         else:  # every parent of node is placed
-            pop()
+            nodes.pop()
+            looked.pop()
             place(node)
     return order
 
