@@ -17,7 +17,7 @@ from typing import Any, overload
 
 from . import value as _value
 from .errors import DomainError, StaleGraphError
-from .value import Value
+from .value import Value, stamp
 
 _isfinite = math.isfinite
 
@@ -125,16 +125,16 @@ def _not_finite(order: list[Value], node: Value, g: float) -> DomainError:
                        "the function is too steep here for floats")
 
 
-def check_fresh(order: list[Value]) -> set[int]:
+def check_fresh(order: list[Value]) -> set[Any]:
     """Raise StaleGraphError if a node's ``.data`` was assigned after a node computed from it was made.
 
-    Such a graph mixes two points: the nodes below hold numbers from the old data. Returns the write stamps of
-    the nodes (all consistent), so that the walk does not check again.
+    Such a graph mixes two points: the nodes below hold numbers from the old data. Returns the nodes' stamp slots
+    (``_t``: a stamp, or (label, stamp)), all consistent, so that the walk does not check them again.
     """
     for node in order:
-        t = node._t
+        t = stamp(node)
         for p in node._prev:
-            if p._t > t:
+            if stamp(p) > t:
                 assert node._op is not None
                 what = f"{p.label!r}" if p.label else ("a leaf" if p._op is None else f"the {p._op.name} node")
                 raise StaleGraphError(

@@ -60,10 +60,17 @@ def as_finite(x: Any, what: str) -> float:
     return data
 
 
-# The write clock: bumped by every assignment to a Value's .data. Each Value is stamped (._t) with the clock at
-# its creation or its last assignment, so a graph is consistent exactly when no node is stamped later than a
-# node computed from it (see autodiff.check_fresh). Creating nodes does not bump it: the hot path only reads it.
+# The write clock: bumped by every assignment to a Value's .data. Each Value is stamped with the clock at its
+# creation or its last assignment, so a graph is consistent exactly when no node is stamped later than a node
+# computed from it (see autodiff.check_fresh). Creating nodes does not bump it: the hot path only reads it.
 _clock = 0
+
+
+def stamp(node: Value) -> int:
+    """A Value's write stamp. The slot ``_t`` holds the stamp, or (label, stamp) for a labelled Value: the label
+    shares the stamp's slot so that a node takes five slots (72 bytes a leaf), and few Values have a label."""
+    t = node._t
+    return t[1] if isinstance(t, tuple) else t
 
 
 def write_clock() -> int:
@@ -83,8 +90,9 @@ class Value:
     """
 
     # Slots keep a node small (no per-node __dict__); parents are a tuple and the op is a shared object,
-    # so a node holds no closure of its own. _data is read through the data property; _t is the write stamp.
-    __slots__ = ("_data", "grad", "label", "_op", "_prev", "_t")
+    # so a node holds no closure of its own. _data is read through the data property; _t is the write stamp,
+    # or (label, stamp) when the Value has a label (see stamp(); .label reads and writes it).
+    __slots__ = ("_data", "grad", "_op", "_prev", "_t")
 
     # numpy must not turn array + Value into an array of Values: it defers to Value's reflected operators,
     # which refuse an array operand with a TypeError naming the op.
@@ -92,18 +100,16 @@ class Value:
 
     _data: float
     grad: float
-    label: str
-    _t: int
+    _t: int | tuple[str, int]
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value: label must be a str, got {type(label).__name__} {label!r}")
         self._data = as_finite(data, "Value")
         self.grad = 0.0
-        self.label = label
         self._op: Op | None = None
         self._prev: tuple[Value, ...] = ()
-        self._t = _clock
+        self._t = (label, _clock) if label else _clock
 
     # -- the number it holds: reading is a plain attribute read (attrgetter, in C); writing is checked ------
     if TYPE_CHECKING:
@@ -116,11 +122,25 @@ class Value:
             global _clock
             self._data = as_finite(value, "Value.data")
             _clock += 1
-            self._t = _clock
+            t = self._t
+            self._t = (t[0], _clock) if isinstance(t, tuple) else _clock
 
         data = property(attrgetter("_data"), _set_data, doc="The number this Value holds (a finite float). "
                         "Assigning one after the Value was used in a graph makes that graph stale: "
                         "differentiating it then raises StaleGraphError.")
+
+    @property
+    def label(self) -> str:
+        """A name for pictures, derivations and messages ("" for none)."""
+        t = self._t
+        return t[0] if isinstance(t, tuple) else ""
+
+    @label.setter
+    def label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value.label must be a str, got {type(label).__name__} {label!r}")
+        t = stamp(self)
+        self._t = (label, t) if label else t
 
     # -- the record of how this Value was made ----------------------------------------------------------
     @property
@@ -264,7 +284,6 @@ def make_node(data: float, op: Op | None, parents: tuple[Value, ...]) -> Value:
     node = _new(Value)
     node._data = data
     node.grad = 0.0
-    node.label = ""
     node._op = op
     node._prev = parents
     node._t = _clock
@@ -288,7 +307,8 @@ def assign(values: Sequence[Value], numbers: Sequence[Any]) -> None:
     t = _clock
     for v, x in zip(values, numbers):
         v._data = x
-        v._t = t
+        tag = v._t
+        v._t = (tag[0], t) if isinstance(tag, tuple) else t
 
 
 def zero_grad(values: Iterable[Value]) -> None:
