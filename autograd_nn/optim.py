@@ -135,17 +135,25 @@ class Optimizer:
             return grads
         for i, g in enumerate(grads):
             if not math.isfinite(g):
-                raise FloatingPointError(f"{type(self).__name__}.step: parameter {i} has gradient {g!r}; "
-                                         "parameters left unchanged")
+                raise self._bad_gradient(i, g)
         return grads
+
+    def _bad_gradient(self, i: int, g: float) -> FloatingPointError:
+        """The refusal of a step whose parameter i has a non-finite gradient (both paths: Values and arrays)."""
+        return FloatingPointError(f"{type(self).__name__}.step: parameter {i} has gradient {g!r}; "
+                                  "parameters left unchanged")
+
+    def _bad_update(self, i: int, new: float, old: float, g: float) -> FloatingPointError:
+        """The refusal of a step that would make parameter i non-finite (both paths: Values and arrays)."""
+        return FloatingPointError(f"{type(self).__name__}.step: the update would make parameter {i} {new!r} "
+                                  f"(it is {old!r}, gradient {g!r}, lr {self._lr!r}); "
+                                  "parameters left unchanged: try a smaller learning rate")
 
     def _commit(self, new: list[float], grads: list[float]) -> None:
         """Write the new parameter values, or raise (changing nothing) if one of them is not finite."""
         if not all(map(math.isfinite, new)):
             i = next(i for i, v in enumerate(new) if not math.isfinite(v))
-            raise FloatingPointError(f"{type(self).__name__}.step: the update would make parameter {i} {new[i]!r} "
-                                     f"(it is {self.params[i].data!r}, gradient {grads[i]!r}, lr {self._lr!r}); "
-                                     "parameters left unchanged: try a smaller learning rate")
+            raise self._bad_update(i, new[i], self.params[i].data, grads[i])
         assign(self.params, new)  # one checked assignment of them all (the engine's bulk .data)
 
     def _arrays_now(self) -> tuple[np.ndarray, np.ndarray]:
@@ -166,18 +174,14 @@ class Optimizer:
         with np.errstate(all="ignore"):
             total = np.add.reduce(new)
         if not math.isfinite(total):
-            who = type(self).__name__
             bad = np.flatnonzero(~np.isfinite(g))
             if len(bad):
                 i = int(bad[0])
-                raise FloatingPointError(f"{who}.step: parameter {i} has gradient {float(g[i])!r}; "
-                                         "parameters left unchanged")
+                raise self._bad_gradient(i, float(g[i]))
             bad = np.flatnonzero(~np.isfinite(new))
             if len(bad):
                 i = int(bad[0])
-                raise FloatingPointError(f"{who}.step: the update would make parameter {i} {float(new[i])!r} "
-                                         f"(it is {float(x[i])!r}, gradient {float(g[i])!r}, lr {self._lr!r}); "
-                                         "parameters left unchanged: try a smaller learning rate")
+                raise self._bad_update(i, float(new[i]), float(x[i]), float(g[i]))
         x[...] = new
 
 
