@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .engine import Value
+from .engine.arithmetic import fold_sum
 from .engine.ops import LOG, RELU, SOFTPLUS, exp, log
 
 Scalar = Any  # float | Value
@@ -67,23 +68,16 @@ def _data(x: Any) -> float:
     return x.data if type(x) is Value else float(x)
 
 
-def _total(terms: list[Any]) -> Any:
-    out = terms[0]
-    for t in terms[1:]:
-        out = out + t
-    return out
-
-
 def squared_error(pred: Any, target: Any) -> Scalar:
     """C = ½ Σ (y − a)², the documents' cost; ∂C/∂a = a − y."""
     p, t = _pairs(pred, target, "squared_error")
-    return 0.5 * _total([(a - y) ** 2 for a, y in zip(p, t)])
+    return 0.5 * fold_sum([(a - y) ** 2 for a, y in zip(p, t)])
 
 
 def mse(pred: Any, target: Any) -> Scalar:
     """Mean squared error (1/n) Σ (y − a)² over the outputs of one sample."""
     p, t = _pairs(pred, target, "mse")
-    return _total([(a - y) ** 2 for a, y in zip(p, t)]) * (1.0 / len(p))
+    return fold_sum([(a - y) ** 2 for a, y in zip(p, t)]) * (1.0 / len(p))
 
 
 def _check_labels(t: list[Any], name: str) -> None:
@@ -101,7 +95,7 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> S
     p, t = _pairs(pred, target, "binary_cross_entropy")
     _check_labels(t, "binary_cross_entropy")
     if from_logits:
-        return _total([SOFTPLUS(z) - y * z for z, y in zip(p, t)])
+        return fold_sum([SOFTPLUS(z) - y * z for z, y in zip(p, t)])
     for a in p:
         if not 0.0 < _data(a) < 1.0:
             raise ValueError(f"binary_cross_entropy: probability {_data(a)!r} must lie strictly between 0 and 1 "
@@ -115,7 +109,7 @@ def binary_cross_entropy(pred: Any, target: Any, from_logits: bool = False) -> S
             terms.append(-LOG(1.0 - a))
         else:
             terms.append(-(y * LOG(a) + (1.0 - y) * LOG(1.0 - a)))
-    return _total(terms)
+    return fold_sum(terms)
 
 
 def _check_logits(logits: Any, name: str) -> list[Any]:
@@ -130,7 +124,7 @@ def softmax(logits: Any) -> list[Scalar]:
     z = _check_logits(logits, "softmax")
     m = max(_data(v) for v in z)
     e = [exp(v - m) for v in z]
-    total = _total(e)
+    total = fold_sum(e)
     return [v / total for v in e]
 
 
@@ -138,7 +132,7 @@ def log_sum_exp(logits: Any) -> Scalar:
     """log Σ e^zᵢ = m + log Σ e^(zᵢ − m): finite for logits of any size."""
     z = _check_logits(logits, "log_sum_exp")
     m = max(_data(v) for v in z)
-    return log(_total([exp(v - m) for v in z])) + m
+    return log(fold_sum([exp(v - m) for v in z])) + m
 
 
 def softmax_cross_entropy(logits: Any, target: int) -> Scalar:
@@ -159,7 +153,7 @@ def hinge(score: Any, target: Any) -> Scalar:
     for y in t:
         if _data(y) not in (-1.0, 1.0):
             raise ValueError(f"hinge: target {y!r} must be -1 or +1 (see data.to_pm1 for 0/1 labels)")
-    return _total([RELU(1.0 - y * s) for s, y in zip(p, t)])
+    return fold_sum([RELU(1.0 - y * s) for s, y in zip(p, t)])
 
 
 def mean_loss(losses: Sequence[Any]) -> Scalar:
@@ -169,4 +163,4 @@ def mean_loss(losses: Sequence[Any]) -> Scalar:
     items = _as_list(losses, "mean_loss")
     if not items:
         raise ValueError("mean_loss: no losses to average")
-    return _total(items) * (1.0 / len(items))
+    return fold_sum(items) * (1.0 / len(items))

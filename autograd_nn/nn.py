@@ -21,7 +21,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op, dot_plus
+from .engine.arithmetic import fold_weighted
+from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
 from .engine.value import make_node
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
@@ -218,7 +219,7 @@ class MLP(Module):
             outs: list[Value] = []
             found: list[float] = []
             for n in layer.neurons:
-                z = dot_plus([w._data for w in n.w], numbers, n.b._data)  # weighted_sum's forward
+                z = fold_weighted([w._data for w in n.w], numbers, n.b._data)  # weighted_sum's forward
                 node = z_node(z, (*n.w, *row, n.b))
                 act = n._act
                 if act is not None:

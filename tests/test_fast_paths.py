@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from autograd_nn import MLP, Value
 from autograd_nn.engine import DomainError
+from autograd_nn.engine.arithmetic import fold_weighted as dot_plus
 from autograd_nn.engine.autodiff import topological_order
-from autograd_nn.engine.ops import LOG, RELU, STEP, SUM, WEIGHTED_SUM, dot_plus
+from autograd_nn.engine.ops import LOG, RELU, STEP, SUM, WEIGHTED_SUM
 
 
 def _neuron_by_neuron(model: MLP, x: list) -> list[Value]:

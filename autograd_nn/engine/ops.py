@@ -24,12 +24,13 @@ import functools
 import inspect
 import math
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .arithmetic import fold_sum, fold_weighted
 from .errors import DomainError
 from .value import Value, as_float, constant, make_node
 
@@ -265,18 +266,6 @@ def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0
 
 
-def _left_fold_sum(*terms: float) -> float:
-    # Left to right, as a chain of + would add them (not sum(), which on Python 3.12+ compensates rounding).
-    total = terms[0]
-    for t in terms[1:]:
-        total += t
-    return total
-
-
-def _left_fold_sum_vector(*terms: Any) -> Any:
-    return functools.reduce(np.add, terms)
-
-
 def _sum_template(operands: Sequence[tuple[str, int]]) -> str:
     # Left-grouped like the chain of + it stands for: a later term that is itself a sum keeps its parentheses.
     return " + ".join(_wrap(x, x[1] < 1 if i == 0 else x[1] <= 1) for i, x in enumerate(operands))
@@ -348,16 +337,14 @@ MINIMUM = Op("minimum", lambda a, b: a if a <= b else b,
              arity=2, vector=np.minimum, edge=_abs_distance, function="minimum")
 
 
-def _sum_decomposed(*terms: Value) -> Value:
-    total = terms[0]
-    for t in terms[1:]:
-        total = ADD(total, t)
-    return total
+def _sum(*terms: Any) -> Any:
+    return fold_sum(terms)
 
 
-# Σ xᵢ as one node, added left to right, exactly as the chain ((x₁ + x₂) + x₃) + … that sum() builds.
-SUM = Op("sum", _left_fold_sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="+",
-         template=_sum_template, precedence=1, vector=_left_fold_sum_vector, decompose=_sum_decomposed)
+# Σ xᵢ as one node, added left to right (arithmetic.fold_sum), exactly as the chain ((x₁ + x₂) + x₃) + … that
+# sum() of Values builds. The same fold is its forward on floats, on arrays, and its decomposition on Values.
+SUM = Op("sum", _sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol="+",
+         template=_sum_template, precedence=1, vector=_sum, decompose=_sum)
 
 
 @functools.lru_cache(maxsize=256)  # bounded: x ** random() in a loop must not keep every exponent's op alive
@@ -389,25 +376,12 @@ def _check_pairs(n_args: int) -> None:
         raise TypeError(f"weighted_sum: takes w₁…wₙ, a₁…aₙ, b (an odd number of arguments), got {n_args}")
 
 
-def dot_plus(w: Iterable[float], a: Iterable[float], b: float) -> float:
-    """b + w₁·a₁ + w₂·a₂ + … in that order: weighted_sum's forward on numbers given as two sequences (a layer
-    of the MLP calls it with its input numbers read once). sum() runs the loop in C."""
-    return sum(map(operator.mul, w, a), b)
-
-
-def _weighted_sum(*args: float) -> float:
+def _weighted_sum(*args: Any) -> Any:
+    # args = (w₁…wₙ, a₁…aₙ, b): z = b + w₁·a₁ + … (arithmetic.fold_weighted), on floats, arrays or Values.
     if len(args) % 2 == 0:
         _check_pairs(len(args))
     n = len(args) // 2
-    return dot_plus(args[:n], args[n:-1], args[-1])
-
-
-def _weighted_sum_vector(*args: Any) -> Any:
-    n = len(args) // 2
-    total = args[-1]
-    for w, a in zip(args[:n], args[n:-1]):
-        total = total + w * a
-    return total
+    return fold_weighted(args[:n], args[n:-1], args[-1])
 
 
 def _weighted_sum_derivative(*args: float) -> tuple[Any, ...]:
@@ -423,18 +397,10 @@ def _weighted_sum_template(operands: Sequence[tuple[str, int]]) -> str:
     return " + ".join([_wrap(b, b[1] < 1)] + products)
 
 
-def _weighted_sum_decomposed(*args: Value) -> Value:
-    # z = b + w₁·a₁ + w₂·a₂ + …, in the order the fused forward adds them.
-    n = len(args) // 2
-    total = args[-1]
-    for w, a in zip(args[:n], args[n:-1]):
-        total = ADD(total, MUL(w, a))
-    return total
-
-
+# The forward on floats, on arrays, and the decomposition on Values (the chain of + and * it stands for) are one
+# fold, so the fused node and its decomposition give the same float.
 WEIGHTED_SUM = Op("weighted_sum", _weighted_sum, _weighted_sum_derivative, arity=None, symbol="Σw·a+b",
-                  template=_weighted_sum_template, precedence=1, vector=_weighted_sum_vector,
-                  decompose=_weighted_sum_decomposed)
+                  template=_weighted_sum_template, precedence=1, vector=_weighted_sum, decompose=_weighted_sum)
 
 
 def weighted_sum(w: Sequence[Any], a: Sequence[Any], b: Any = 0.0) -> Any:
@@ -532,7 +498,7 @@ def _positional_arity(f: Callable[..., Any], name: str) -> int:
     return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
 
-__all__ = ["ATOM", "Domain", "Op", "define_op", "power_op", "weighted_sum", "dot_plus", "sum_of", "BUILTIN_OPS",
+__all__ = ["ATOM", "Domain", "Op", "define_op", "power_op", "weighted_sum", "sum_of", "BUILTIN_OPS",
            "FUNCTIONS",
            "WEIGHTED_SUM", "SUM", "ADD", "SUB", "MUL", "DIV", "POW", "NEG", "EXP", "LOG", "SQRT", "TANH",
            "SIGMOID", "RELU", "STEP", "SOFTPLUS", "ABS", "MAXIMUM", "MINIMUM", "LT", "GT", "EQ",

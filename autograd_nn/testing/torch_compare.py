@@ -25,6 +25,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..engine import FUNCTIONS, DomainError, Value, grad, sum_of, weighted_sum
+from ..engine.arithmetic import fold_sum, fold_weighted
 from .gradcheck import format_table
 
 
@@ -47,13 +48,6 @@ def _as_tensor(x: Any, like: Any) -> Any:
 
 def _first_tensor(args: Sequence[Any]) -> Any:
     return next(a for a in args if _is_tensor(a))
-
-
-def _fold(terms: Sequence[Any]) -> Any:
-    total = terms[0]
-    for t in terms[1:]:
-        total = total + t
-    return total
 
 
 # name -> the PyTorch counterpart of the engine's function of that name, called when an argument is a tensor
@@ -108,7 +102,7 @@ def _weighted_sum(w: Sequence[Any], a: Sequence[Any], b: Any = 0.0) -> Any:
     if any(_is_tensor(x) for x in (*w, *a, b)):
         if len(w) != len(a):
             raise ValueError(f"weighted_sum: w and a must have the same length, got {len(w)} and {len(a)}")
-        return _fold([b, *(wi * ai for wi, ai in zip(w, a))])
+        return fold_weighted(w, a, b)
     return weighted_sum(w, a, b)
 
 
@@ -116,7 +110,7 @@ def _sum_of(terms: Sequence[Any]) -> Any:
     """x₁ + x₂ + … left to right: the engine's n-ary node for Values, the same sum on tensors."""
     terms = list(terms)
     if terms and any(_is_tensor(t) for t in terms):
-        return _fold(terms)
+        return fold_sum(terms)
     return sum_of(terms)
 
 
