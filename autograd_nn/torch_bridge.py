@@ -78,10 +78,13 @@ def from_torch(module: Any) -> MLP:
     """An MLP computing what ``module`` computes: a ``torch.nn.Sequential`` of Linear layers (with bias), each
     followed by at most one of Tanh, Sigmoid, ReLU or Identity (none, or Identity: a "linear" layer).
 
-    Every hidden layer must have the same activation (an MLP has one hidden activation and one for its output).
-    Anything else is refused, naming the module: another module type (Dropout, LeakyReLU, a nested
-    Sequential, a subclass of these), two activations in a row, a Linear without bias, sizes that do not
-    chain, parameters that are not finite real numbers.
+    Every position of the Sequential is read, also when one module object sits at several positions
+    (``named_children()`` would yield it once): one activation module used after several Linears is fine (it
+    holds no parameters), one Linear at two positions is refused (its weights would be shared, which an MLP's
+    layers never are). Every hidden layer must have the same activation (an MLP has one hidden activation and
+    one for its output). Anything else is refused, naming the module: another module type (Dropout,
+    LeakyReLU, a nested Sequential, a subclass of these), two activations in a row, a Linear without bias,
+    sizes that do not chain, parameters that are not finite real numbers.
     """
     torch = torch_module()
     nn = torch.nn
@@ -89,9 +92,16 @@ def from_torch(module: Any) -> MLP:
         raise TypeError(f"from_torch: expected a torch.nn.Sequential of {', '.join(KNOWN)} modules, "
                         f"got {type(module).__name__}")
     layers: list[dict[str, Any]] = []  # per Linear: the module, its name, its activation (None until one follows)
-    for name, child in module.named_children():
+    linear_at: dict[int, str] = {}  # id of each Linear met -> the name of its first position
+    # the Sequential's own (name, module) table, every position in order; named_children() drops repeats
+    for name, child in list(module._modules.items()):
         kind = type(child).__name__
         if type(child) is nn.Linear:
+            if id(child) in linear_at:
+                raise ValueError(f"from_torch: module {name} (Linear) is the same Linear object as module "
+                                 f"{linear_at[id(child)]}; an MLP's layers do not share weights (give each "
+                                 "position its own Linear)")
+            linear_at[id(child)] = name
             if child.bias is None:
                 raise ValueError(f"from_torch: module {name} (Linear) has no bias; every MLP neuron has one")
             if layers and child.in_features != layers[-1]["linear"].out_features:
