@@ -154,3 +154,33 @@ def test_seed_002_numbers_appear_in_the_example_output(tmp_path) -> None:  # noq
     assert f"= {d_out * d_net * a1:.8f}" in text and f") = {a1 - d_out * d_net * a1:.8f}" in text  # one step, lr 1
     assert text.count("equal the graph's δ") == 6 and "DIFFER" not in text
     assert len(list(tmp_path.glob("*.svg"))) == 3
+
+
+def test_the_verdict_is_relative_so_large_weights_still_agree():
+    rng = np.random.default_rng(5)
+    m = MLP(4, [6, 6, 3], activation="linear", seed=5)
+    for p in m.parameters():  # weights ~100: ∂C/∂W ~1e7, its rounding ~1e-9 absolute
+        p.data = float(rng.normal()) * 100
+    e = explain_layers(m, list(rng.normal(size=4)), list(rng.normal(size=3)), "squared_error")
+    assert e.difference > 1e-9  # an absolute tolerance of 1e-9 would call this rounding a disagreement
+    assert e.relative_difference <= 1e-15
+    assert "DIFFER" not in str(e) and r"\neq" not in e.latex()
+    assert str(e).count("the matrix formulas by numpy equal") == 3
+
+
+def test_a_relative_error_above_the_tolerance_is_a_difference():
+    import dataclasses
+    m = MLP(2, [3, 1], activation="tanh", seed=1)
+    e = explain_layers(m, [0.4, -0.7], [0.3], "squared_error")
+    v = e.layers[0]
+    bad = dataclasses.replace(v, dW=v.dW * (1 + 1e-6))
+    assert v.agree and not bad.agree and bad.relative_difference == pytest.approx(1e-6, rel=1e-3)
+    e.layers[0] = bad
+    assert "layer 1: the matrix formulas by numpy DIFFER from" in str(e)
+
+
+@pytest.mark.parametrize("x", [{1.0, 2.0}, frozenset({1.0, 2.0}), "12", {1.0: 0, 2.0: 0}])
+def test_explain_layers_refuses_an_unordered_or_text_input(x):
+    m = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match=r"explain_layers: x: input must be a list .* got " + type(x).__name__):
+        explain_layers(m, x, [1.0])

@@ -24,7 +24,7 @@ import numpy as np
 from .. import losses
 from ..engine import Value, grad
 from ..engine.ops import WEIGHTED_SUM
-from ..nn import MLP
+from ..nn import MLP, _check_input
 from .graph import fmt
 from .render import Graph, dot_escape
 
@@ -47,7 +47,7 @@ COST = {
 }
 SHOWN = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "id"}
 SHOWN_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{relu}", "linear": r"\mathrm{id}"}
-AGREE = 1e-9  # numpy and backward() agree when no entry differs by more than this (they differ by rounding)
+AGREE = 1e-9  # numpy and backward() agree when their relative difference is at most this (they differ by rounding)
 MAX_SHOWN = 8  # entries of a vector (rows, columns of a matrix) written out; more are cut with …
 MAX_LABELLED_EDGES = 40  # the picture labels each weight's edge with ∂C/∂w up to this many weights
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -98,7 +98,11 @@ class LayerView:
     From the graph: ``z``, ``a`` (the nodes' data), ``delta`` (the engine's gradient at each z node),
     ``dW``, ``db`` (what backward() put in the weights' and biases' .grad). By numpy: ``f_prime`` (f'(zˡ)),
     ``back`` (∇ₐC for the output layer, (Wˡ⁺¹)ᵀ δˡ⁺¹ before it), ``delta_np`` = back ⊙ f'(z),
-    ``dW_np`` = δ (aˡ⁻¹)ᵀ and ``db_np`` = δ. ``difference``: the largest |numpy − graph| over δ, ∂C/∂W, ∂C/∂b.
+    ``dW_np`` = δ (aˡ⁻¹)ᵀ and ``db_np`` = δ. ``difference``: the largest |numpy − graph| over δ, ∂C/∂W, ∂C/∂b;
+    ``relative_difference``: per quantity (δ, ∂C/∂W, ∂C/∂b) that largest difference over the quantity's largest
+    magnitude, the largest of the three. The two agree when it is at most AGREE: rounding errors grow with
+    the numbers (weights scaled by 100 scale ∂C/∂W and its rounding by as much), so an absolute bound would
+    call rounding a disagreement.
     """
 
     index: int
@@ -121,6 +125,22 @@ class LayerView:
     def difference(self) -> float:
         return float(max(np.abs(self.delta_np - self.delta).max(), np.abs(self.dW_np - self.dW).max(),
                          np.abs(self.db_np - self.db).max()))
+
+    @property
+    def relative_difference(self) -> float:
+        return max(_relative(self.delta_np, self.delta), _relative(self.dW_np, self.dW),
+                   _relative(self.db_np, self.db))
+
+    @property
+    def agree(self) -> bool:
+        return self.relative_difference <= AGREE
+
+
+def _relative(ours: np.ndarray, theirs: np.ndarray) -> float:
+    """max |ours − theirs| / max(|ours|, |theirs|) over the entries (0 when both are all zero)."""
+    scale = float(max(np.abs(ours).max(), np.abs(theirs).max()))
+    diff = float(np.abs(ours - theirs).max())
+    return diff / scale if scale > 0 else diff
 
 
 def _vec(v: np.ndarray) -> str:
@@ -168,6 +188,11 @@ class LayerExplanation:
         """The largest |numpy's matrix formula − the graph's number| over every layer's δ, ∂C/∂W and ∂C/∂b."""
         return max(layer.difference for layer in self.layers)
 
+    @property
+    def relative_difference(self) -> float:
+        """The largest LayerView.relative_difference over the layers; the formulas agree when it is ≤ AGREE."""
+        return max(layer.relative_difference for layer in self.layers)
+
     def _target_text(self) -> str:
         if self.loss_name == "softmax_cross_entropy":
             return f"class k = {self.target}"
@@ -199,9 +224,10 @@ class LayerExplanation:
             lines.append(f"  {rule} = {_vec(v.back)} ⊙ {_vec(v.f_prime)} = {_vec(v.delta)}")
             lines.append(f"  ∂C/∂W{sup(k)} = δ{sup(k)} (a{sup(k - 1)})ᵀ = {_mat(v.dW)}")
             lines.append(f"  ∂C/∂b{sup(k)} = δ{sup(k)} = {_vec(v.db)}")
-            verdict = "equal" if v.difference <= AGREE else "DIFFER from"
+            verdict = "equal" if v.agree else "DIFFER from"
             lines.append(f"  layer {k}: the matrix formulas by numpy {verdict} the graph's δ{sup(k)} and "
-                         f"backward()'s .grad (largest difference {v.difference:.3g})")
+                         f"backward()'s .grad (largest difference {v.difference:.3g}, relative "
+                         f"{v.relative_difference:.3g})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -225,9 +251,9 @@ class LayerExplanation:
             rows.append(rf"\frac{{\partial C}}{{\partial W^{{({k})}}}} &= \delta^{{({k})}} \left(a^{{({k - 1})}}"
                         rf"\right)^T = {_tex_mat(v.dW)}, \quad \frac{{\partial C}}{{\partial b^{{({k})}}}} = "
                         rf"\delta^{{({k})}} = {_tex_vec(v.db)}")
-            same = "=" if v.difference <= AGREE else r"\neq"
+            same = "=" if v.agree else r"\neq"
             rows.append(rf"&\text{{layer {k}: numpy's matrix formulas }}{same}\text{{ backward()'s .grad "
-                        rf"(largest difference {v.difference:.3g})}}")
+                        rf"(largest difference {v.difference:.3g}, relative {v.relative_difference:.3g})}}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:
@@ -336,7 +362,7 @@ def explain_layers(model: MLP, x: Sequence[float], target: Any,
     if not isinstance(model, MLP):
         raise TypeError(f"explain_layers: model must be an MLP, got {type(model).__name__}")
     name, loss_fn = _loss(loss)
-    out = model(list(x))
+    out = model(_check_input(x, model.nin, "explain_layers: x"))
     outputs = out if isinstance(out, list) else [out]
     cost = loss_fn(outputs, target)
     if not isinstance(cost, Value):
