@@ -113,3 +113,24 @@ def test_inputs_are_labelled_values():
     explore(f, x=(0, 1), y=(0, 2))
     x, y = seen[-1]
     assert type(x) is Value and (x.label, y.label) == ("x", "y") and (x.data, y.data) == (0.5, 1.0)
+
+
+def test_exploring_a_model_writes_no_label_into_its_values():
+    from autograd_nn import MLP
+    from autograd_nn.engine import topological_order
+    m = MLP(2, [3, 1], seed=4)
+    m.parameters()[0].label = "w_first"  # a label the user gave stays as it is
+    before = [p.label for p in m.parameters()]
+    ex = explore(lambda x: m([x, 0.5]), x=(-2, 2))
+    ex.sliders["x"].value = 1.25
+    ex.sliders["x"].value = -0.75
+    assert [p.label for p in m.parameters()] == before
+    assert not ex.root.label
+    assert all(not n.label for n in topological_order(ex.root) if n is not ex.inputs["x"]
+               and n is not m.parameters()[0])
+    # the picture still heads each record with the name explain's factors use, and calls the output f
+    texts = _svg_texts(ex.graph.value)
+    named = set(re.findall(r"∂\(?([^/·=∂]+?)\)?/∂", ex.text.value))
+    # (the pattern drops a call's closing parenthesis with the one a formula is written in: tanh(z₁ is tanh(z₁))
+    assert "f" in named and all(n in texts or n + ")" in texts for n in named), (named, texts)
+    assert "w_first" in texts

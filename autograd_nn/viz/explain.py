@@ -133,16 +133,18 @@ def fold(path: list[Factor], shown: set[str]) -> list[Factor]:
     return out
 
 
-def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabelled: bool = False) -> Explanation:
+def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabelled: bool = False,
+            root_name: str | None = None) -> Explanation:
     """The chain rule from w to root, path by path, one factor per local derivative; the total equals w.grad
     after root.backward(). Nodes are named by ``node_names``: a label, or the sub-expression (``w * x + b``).
 
     ``fold_unlabelled=True`` multiplies the factors through Values without a label together, so the derivation
     reads in the names the user gave only (∂E/∂out · ∂out/∂net · ∂net/∂w₁), as the documents write it.
+    ``root_name`` names an unlabelled root (node_names); no Value is changed.
     """
     if not isinstance(root, Value) or not isinstance(w, Value):
         raise TypeError("explain: root and w must be Values")
-    written = named(root)
+    written = named(root, root_name)
     names = {n: text for n, (text, _) in written.items()}
     formulas = frozenset(text for text, prec in written.values() if operand(text, prec) != text)
     w_name = names.get(w) or w.label or "w"

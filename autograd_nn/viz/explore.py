@@ -8,7 +8,9 @@ In a notebook::
 shows one slider per input (``name=(low, high)`` or ``(low, high, start)``; the start defaults to the middle),
 the value of f and every ∂f/∂input, the graph (data, grad and the local derivative on each edge, the paths
 from the chosen input in red) and explain's chain rule for that input, one factor per op: each unlabelled
-Value is labelled with its name (viz.names: its sub-expression), and f's output "f". ipywidgets is imported when explore
+Value is named by viz.names (its sub-expression, or its number for a constant), and an unlabelled output of f
+"f", in the picture and in explain alike. Nothing is written into the Values f builds or reads (a model's
+parameters keep their labels, or none): a view never changes what it shows. ipywidgets is imported when explore
 is called (``pip install -e ".[notebook]"``); ``import autograd_nn.viz`` does not need it.
 """
 
@@ -23,8 +25,10 @@ from typing import Any
 
 from ..engine import DomainError, Value
 from .explain import explain
-from .graph import GraphTooLarge, draw_graph, fmt, node_names
+from .graph import GraphTooLarge, draw_graph, fmt
 from .render import RenderError, svg_text
+
+ROOT_NAME = "f"  # what the picture and explain call an unlabelled output of f, as the summary does
 
 
 def _widgets() -> Any:
@@ -87,9 +91,6 @@ class Explorer:
             root = self.f(**self.inputs)
             if not isinstance(root, Value):
                 raise TypeError(f"explore: f must return a Value, got {type(root).__name__} {root!r}")
-            root.label = root.label or "f"  # explain and the graph name it as the summary does
-            for node, name in node_names(root).items():  # viz's names (sub-expressions), so explain's factors
-                node.label = node.label or name            # can be found in the picture
             root.backward()
         except DomainError as exc:
             self.root = None
@@ -102,12 +103,14 @@ class Explorer:
         self.summary.value = f"<p>at {html.escape(where)}: f = {fmt(root.data)}; {html.escape(grads)}</p>"
         chosen = self.inputs[self.wrt.value]
         try:
-            svg = svg_text(draw_graph(root, highlight=chosen, collapse=self.collapse), force_pure=self.force_pure)
+            # show_names: every record headed by the name explain's factors use, so each is found in the picture
+            svg = svg_text(draw_graph(root, highlight=chosen, collapse=self.collapse, show_names=True,
+                                      root_name=ROOT_NAME), force_pure=self.force_pure)
             svg = svg[svg.index("<svg"):]  # inline: no XML prolog inside HTML; shrink to the cell's width
             self.graph.value = svg.replace("<svg", '<svg style="max-width:100%;height:auto"', 1)
         except (GraphTooLarge, RenderError) as exc:
             self.graph.value = f"<p>(no picture: {html.escape(str(exc))})</p>"
-        self.text.value = f"<pre>{html.escape(str(explain(root, chosen)))}</pre>"
+        self.text.value = f"<pre>{html.escape(str(explain(root, chosen, root_name=ROOT_NAME)))}</pre>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

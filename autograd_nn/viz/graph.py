@@ -141,7 +141,8 @@ def edge_span(links: Iterable[tuple[str, str]]) -> tuple[int, str | None, int]:
 def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value | None = None,
                rankdir: str = "LR", max_nodes: int = 250, collapse: str = "weighted_sum",
                grads: Mapping[Value, float] | None = None, focus: Value | None = None,
-               show_names: bool = False, max_edge_span: int = MAX_EDGE_SPAN, max_edges: int = MAX_EDGES) -> Graph:
+               show_names: bool = False, max_edge_span: int = MAX_EDGE_SPAN, max_edges: int = MAX_EDGES,
+               root_name: str | None = None) -> Graph:
     """One record per Value (label, data, grad) and one node per op; each input edge carries ∂out/∂in.
 
     - ``highlight=w`` colours every path from w to root and adds a legend with Σ over paths Π ∂child/∂parent,
@@ -152,7 +153,8 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
     - ``grads`` (optional) shows these grads instead of each Value's own, "?" for a missing one, and ``focus``
       marks one node: animate_backward draws its frames this way. ``show_names`` heads an unlabelled record
       with its name from node_names (its sub-expression, such as ``w * x + b``, or a number for a constant),
-      so that text can refer to it.
+      so that text can refer to it; ``root_name`` names an unlabelled root there (node_names). Drawing changes
+      no Value.
     - An input that one op uses several times (x*x, sum_of([x]*60)) is one edge; its label is explained in
       edge_label (``1 ×60``: sixty uses, each with local derivative 1).
     - Labels show as typed, control characters as visible symbols (ESC as ␛), names longer than 40 characters
@@ -183,7 +185,7 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         raise GraphTooLarge(f"draw_graph: the graph has {len(drawn)} Values, more than max_nodes={max_nodes}; "
                             f"pass {hint}a larger max_nodes, or draw a smaller part (e.g. one neuron's output)")
     names = {node: f"v{i}" for i, node in enumerate(order)}  # DOT node ids
-    shown_names = node_names(root) if show_names or highlight is not None else {}
+    shown_names = node_names(root, root_name) if show_names or highlight is not None else {}
     on_path = paths_to_root(root, highlight) if highlight is not None else set()
 
     # Nodes are white boxes drawn over the edges: an edge that has to pass a node (or the legend) never
@@ -261,20 +263,20 @@ def draw_graph(root: Value, *, show_local_grads: bool = True, highlight: Value |
         g.graph_attr.update(FAST_LAYOUT)
 
     if highlight is not None:
-        text, g.chain_total = _legend(root, highlight, shown_names)
+        text, g.chain_total = _legend(root, highlight, shown_names, root_name)
         g.node("legend", dot_label(text, None), shape="note", color=HOT, fontcolor=HOT)
     return g
 
 
-def _legend(root: Value, w: Value, names: Mapping[Value, str]) -> tuple[str, float]:
+def _legend(root: Value, w: Value, names: Mapping[Value, str], root_name: str | None) -> tuple[str, float]:
     """The chain rule for ∂root/∂w (written out when there are at most three paths and it fits in MAX_LEGEND)
     and its total."""
     found = chain(root, w, max_paths=3)
-    return _legend_text(found, w, root, names), found.total
+    return _legend_text(found, w, root, names, root_name), found.total
 
 
-def _legend_text(found: Chain, w: Value, root: Value, names: Mapping[Value, str]) -> str:
-    written = named(root)  # the names explain writes after ∂: a formula in parentheses, ∂(x * y)/∂x
+def _legend_text(found: Chain, w: Value, root: Value, names: Mapping[Value, str], root_name: str | None) -> str:
+    written = named(root, root_name)  # the names explain writes after ∂: a formula in parentheses, ∂(x * y)/∂x
 
     def after_d(node: Value, fallback: str) -> str:
         return display_text(operand(*written[node]) if node in written else (node.label or fallback), MAX_TEXT)

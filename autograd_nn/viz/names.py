@@ -63,9 +63,12 @@ def _short_base(node: Value) -> str:
     return "z" if node.op is WEIGHTED_SUM else node.op.name
 
 
-def named(root: Value) -> dict[Value, tuple[str, int]]:
+def named(root: Value, root_name: str | None = None) -> dict[Value, tuple[str, int]]:
     """Each node's name and how tightly it binds when written inside a larger formula (the op table's
-    precedence: ATOM for a label, a number or a short name). See the module doc for the rule."""
+    precedence: ATOM for a label, a number or a short name). See the module doc for the rule.
+
+    ``root_name``: the name of an unlabelled root in place of its sub-expression, as if it were its label
+    (explore names f's output "f" this way, without writing a label into the Value)."""
     if not isinstance(root, Value):
         raise TypeError(f"node_names: root must be a Value, got {type(root).__name__}")
     out: dict[Value, tuple[str, int]] = {}
@@ -74,6 +77,8 @@ def named(root: Value) -> dict[Value, tuple[str, int]]:
     for node in topological_order(root):
         if node.label:
             text, prec = _label(node.label)
+        elif root_name and node is root:
+            text, prec = _label(root_name)
         elif node.op is None:
             text, prec = _number(node.data)
         else:
@@ -97,11 +102,11 @@ def named(root: Value) -> dict[Value, tuple[str, int]]:
     return out
 
 
-def node_names(root: Value) -> dict[Value, str]:
+def node_names(root: Value, root_name: str | None = None) -> dict[Value, str]:
     """A unique name for every node root depends on: its label, its number (a leaf), or its sub-expression
     (``w * x + b``), shortened to the op and an index (``z₁``, ``mul₂``) when longer than MAX_NAME characters.
-    explain, draw_graph and the backward step-through all name nodes by it."""
-    return {node: text for node, (text, _) in named(root).items()}
+    explain, draw_graph and the backward step-through all name nodes by it. ``root_name``: see ``named``."""
+    return {node: text for node, (text, _) in named(root, root_name).items()}
 
 
 def operand(name: str, prec: int) -> str:
