@@ -1,6 +1,7 @@
 """The command line's contract, example by example: bad input is exit status 2 and ONE line on stderr naming the
 argument, the value and the expected form (never a traceback); a failed check is 1; success is 0."""
 
+import math
 import os
 import re
 from pathlib import Path
@@ -42,7 +43,7 @@ def column(line):
 
 @pytest.mark.parametrize("command", ["graph", "gradcheck", "explain"])
 @pytest.mark.parametrize("expr, value, words, at", [
-    ("9**9**9**9 * x", "x=2", ["9.0 **", "too large for a float"], 5),  # 9 ** 387420489 overflows
+    ("9**9**9**9 * x", "x=2", ["9 ** 387420489", "more than 4,300 digits"], 5),  # an integer, as in Python
     ("x + 1/0", "x=1", ["1.0 / 0.0", "divisor must be non-zero"], 6),
     ("x + 0**-1", "x=1", ["0.0 ** -1", "non-zero for a negative exponent"], 6),
     ("x * (-8)**0.5", "x=1", ["(-8.0) ** 0.5", "fractional exponent"], 9),  # Python would make a complex number
@@ -227,7 +228,7 @@ def test_full_width_names_are_the_names_python_reads(capsys):
     ("2 x", 3, "missing operator before 'x'"),
 ])
 def test_syntax_error_columns(capsys, text, at, words):
-    line = refused(capsys, "gradcheck", text, "x=1", "y=1")
+    line = refused(capsys, "gradcheck", text, "x=1", *(["y=1"] if "y" in text else []))
     assert column(line) == at and words in line and repr(text) in line
 
 
@@ -314,3 +315,88 @@ def test_a_line_before_each_phase(capsys, tmp_path):
     status, out, err = run(capsys, "train", "--layers", "3", "--samples", "20", "--epochs", "1", "--out", tmp_path,
                            "--no-progress")
     assert status == 0 and err == ""
+
+
+# -- constants as Python evaluates them; what Python refuses is refused with its column --------------------------
+
+@pytest.mark.parametrize("text", [
+    "x + (10**16 + 1 - 10**16)", "x * 10**23", "x * 2**-1", "x + (10**400 - 10**400)", "x + 10**400 / 10**399",
+    "x * 7 / 2", "x + (-2)**3 + -2**2", "x * 0**0", "x + 2**0.5", "x / 3 * 3", "x + (2**1023 * 2 - 2**1024 + 1)",
+    "x + 3**40 - 3**40 * 1", "x * 00 + 0.07 + 07.5 + 07e1", "x * (2**53 + 1)",
+])
+def test_constants_are_evaluated_as_python_evaluates_them(text):
+    expected = eval(text, {"x": 2.0})  # the reference: what Python computes for the same text
+    assert parse_expression(text).build({"x": Value(2.0)}).data == expected
+
+
+def test_the_issue_examples_print_pythons_numbers(capsys, tmp_path):
+    for text, printed in [("x + (10**16 + 1 - 10**16)", "= 3"), ("x * 10**23", "= 2e+23")]:
+        status, out, err = run(capsys, "graph", text, "x=2", "--out", tmp_path / "g.svg")
+        assert status == 0, err
+        assert out.splitlines()[0] == f"{text} {printed}"
+
+
+@pytest.mark.parametrize("text, words, at", [
+    ("07*x", ["invalid number '07'", "does not start with 0", "write '7'"], 1),
+    ("x + 007", ["invalid number '007'"], 5),
+    ("x²", ["the character '²' (U+00B2)", "write a power with ** (x**2)"], 2),
+    ("2*y + x² - 1", ["'²'"], 8),
+    ("x₂ + 1", ["the character '₂' (U+2082)", "x2 or x_2"], 2),
+    ("x * 10**400", ["integer 100000000000… (an integer of 401 digits) is too large for a float"], 3),
+    ("x + exp(10**400)", ["exp()", "too large for a float"], 5),
+])
+def test_what_python_refuses_is_refused_with_its_column(capsys, text, words, at):
+    line = refused(capsys, "gradcheck", text, "x=1", *(["y=1"] if "y" in text else []))
+    for word in words:
+        assert word in line, line
+    assert column(line) == at
+
+
+def test_a_name_with_a_superscript_is_refused_in_an_assignment_too(capsys):
+    assert "expected NAME=NUMBER, got 'x²=1'" in refused(capsys, "gradcheck", "x2 * 2", "x²=1")
+
+
+@pytest.mark.parametrize("command", ["graph", "gradcheck"])
+def test_the_echo_of_the_expression_escapes_control_characters(capsys, tmp_path, command):
+    extra = ["--out", tmp_path / "g.svg"] if command == "graph" else []
+    status, out, err = run(capsys, command, "x\v+\fx\n*2\t+\rx", "x=1", *extra)
+    assert status == 0, err
+    first = out.splitlines()[0]
+    assert "x\\x0b+\\x0cx\\n*2\\t+\\rx" in first
+    assert not any(c in out.replace("\n", "") for c in "\v\f\r\t")
+    assert len(out.splitlines()) == (4 if command == "gradcheck" else 3)
+
+
+def _constant_texts():
+    from hypothesis import strategies as st
+    leaves = st.one_of(st.integers(0, 10**20).map(str), st.sampled_from(["0.5", "3.25", "1e3", "x"]))
+
+    def grow(inner):
+        binary = st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+        power = st.tuples(inner, st.integers(-3, 6)).map(lambda t: f"({t[0]})**{t[1]}" if t[1] >= 0
+                                                          else f"({t[0]})**({t[1]})")
+        return st.one_of(binary, power, inner.map(lambda e: f"-{e}"))
+    return st.recursive(leaves, grow, max_leaves=8)
+
+
+def test_random_constant_expressions_give_pythons_number_or_are_refused():
+    from hypothesis import given, settings
+
+    @settings(max_examples=200, deadline=None)
+    @given(_constant_texts())
+    def check(text):
+        text = f"x + {text}"
+        try:
+            expected = eval(text, {"x": 2.0})  # the reference: Python on the same text
+        except (ZeroDivisionError, OverflowError):
+            expected = None
+        if isinstance(expected, complex):
+            expected = None
+        try:
+            got = parse_expression(text).build({"x": Value(2.0)}).data
+        except DomainError:
+            assert expected is None or not math.isfinite(expected), text
+            return
+        assert expected is not None and got == expected, (text, got, expected)
+
+    check()

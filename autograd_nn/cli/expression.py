@@ -10,6 +10,14 @@ applied to the values on top of the stack), evaluated through the engine's check
 numbers alike: ``1/0``, ``0**-1``, ``(-8)**0.5`` and ``9**9**9`` are DomainErrors naming the op, never Python's
 ZeroDivisionError, complex numbers or OverflowError.
 
+Constants are evaluated as Python evaluates them: a whole number written without a point or exponent (``10``)
+is an integer, and integers are added, subtracted, multiplied, negated and raised to whole powers ≥ 0 exactly,
+so ``x + (10**16 + 1 - 10**16)`` adds 1 and ``x * 10**23`` multiplies by the float nearest 10²³, as in Python;
+``/``, a negative exponent, a function or a float or Value operand makes a float of the integer first (correctly
+rounded; one beyond about 1.8e308 is a DomainError). An integer result of more than MAX_DIGITS digits (Python's
+limit for reading an integer) is refused rather than computed. As in Python, ``07`` (a leading zero) is no
+number and ``x²`` no name: both are refused at their column.
+
 The functions come from the op table: every op that is a public function can be called by its op name, with
 as many arguments as it takes, e.g. ``abs(x)``, ``softplus(x)``, ``maximum(x, y)``, ``lt(x, y)``.
 """
@@ -34,6 +42,8 @@ FUNCTIONS: dict[str, Op] = {op.name: op for op in BUILTIN_OPS.values() if op.fun
 MAX_LENGTH = 100_000  # characters: a sum of 50,000 terms (x+x+…) fits; parsing is linear, so is the graph
 MAX_LABEL = 24  # longer sub-expressions stay unlabelled: a picture's record would get too wide
 ECHO = 60  # at most this many characters of the user's text are repeated in a message
+MAX_DIGITS = 4300  # an integer constant (written, or computed exactly) has at most this many digits, as Python reads
+_MAX_BITS = math.ceil(MAX_DIGITS * math.log2(10))  # … about this many bits; a larger result is refused
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}  # Python's; unary minus and plus bind at 3
 _UNARY = 3
@@ -76,7 +86,7 @@ class _Step:
     what: str  # the number's text, the variable's name, the operator's symbol or the function's name
     column: int
     count: int = 0
-    number: float = 0.0
+    number: int | float = 0.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +133,7 @@ class Expression:
             more = f" … ({len(missing):,} in all)" if len(missing) > 10 else ""
             raise ExpressionError(f"no value given for {', '.join(missing[:10])}{more}: add "
                                   + " ".join(f"{name}=NUMBER" for name in missing[:10]) + more)
-        stack: list[Value | float] = []
+        stack: list[Value | int | float] = []
         texts: list[tuple[str, int] | None] = []  # each stack entry's text and precedence (None: too long)
         for step in self.steps:
             kind = step.kind
@@ -166,8 +176,65 @@ def _wrapped(operand: tuple[str, int], wrap: bool) -> str:
     return f"({operand[0]})" if wrap else operand[0]
 
 
-def _apply(step: _Step, args: list[Value | float]) -> Value | float:
-    """Apply a step's op to its operands (Values or floats) through the op table's checks."""
+def _integer_text(n: int) -> str:
+    text = str(n)
+    return text if len(text) <= 30 else f"{text[:12]}… (an integer of {len(text.lstrip('-')):,} digits)"
+
+
+def _checked_integer(step: _Step, n: int, formula: str) -> int:
+    if n.bit_length() > _MAX_BITS:
+        raise DomainError(f"{formula}: the result is an integer of more than {MAX_DIGITS:,} digits, too large to "
+                          "compute here (and far beyond a float: at most about 1.8e308)")
+    return n
+
+
+def _integer_step(step: _Step, args: list[int]) -> int | float | None:
+    """A step on integers only, as Python computes it (exact, or its correctly rounded true division); None
+    where Python makes floats of the integers first (a negative exponent, a call), or 1/0 (the op names it)."""
+    if step.kind == "neg":
+        return -args[0]
+    if step.kind != "binary":
+        return None
+    a, b = args
+    formula = f"{_integer_text(a)} {step.what} {_integer_text(b)}"
+    if step.what == "+":
+        return _checked_integer(step, a + b, formula)
+    if step.what == "-":
+        return _checked_integer(step, a - b, formula)
+    if step.what == "*":
+        return _checked_integer(step, a * b, formula)
+    if step.what == "/":
+        if b == 0:
+            return None
+        try:
+            return a / b
+        except OverflowError:
+            raise DomainError(f"{formula}: the quotient is too large for a float (at most about 1.8e308)") from None
+    if b < 0:
+        return None
+    if abs(a) > 1 and (abs(a).bit_length() - 1) * b > _MAX_BITS:  # refused before it is computed: 9**387420489
+        return _checked_integer(step, 2 ** (_MAX_BITS + 1), formula)
+    return _checked_integer(step, a ** b, formula)
+
+
+def _as_float(step: _Step, n: int) -> float:
+    """An integer operand made a float, as Python makes it one for a float operation (correctly rounded)."""
+    try:
+        return float(n)
+    except OverflowError:
+        where = f"{step.what}()" if step.kind == "call" else "unary -" if step.kind == "neg" else step.what
+        raise DomainError(f"{where}: the integer {_integer_text(n)} is too large for a float (at most about "
+                          "1.8e308)") from None
+
+
+def _apply(step: _Step, args: list[Value | int | float]) -> Value | int | float:
+    """Apply a step's op to its operands (Values, integers or floats): integers as Python does (see the module
+    doc), everything else through the op table's checks."""
+    if all(type(a) is int for a in args):
+        exact = _integer_step(step, args)  # type: ignore[arg-type]
+        if exact is not None:
+            return exact
+    args = [_as_float(step, a) if type(a) is int else a for a in args]
     op: Op
     if step.kind == "call":
         op = FUNCTIONS[step.what]
@@ -245,6 +312,14 @@ class _Parser:
             if kind == "quote":
                 raise self.error("only numbers may appear as constants, not text in quotes", column)
             if kind == "name":
+                if not token.isidentifier():  # \w also matches ² and ₂, which no Python name holds: x² is no x2
+                    at = next(k for k in range(1, len(token) + 1) if not token[:k].isidentifier()) - 1
+                    char = token[at]
+                    kind_of = unicodedata.name(char, "")
+                    hint = (": write a power with ** (x**2)" if "SUPERSCRIPT" in kind_of else
+                            ": write an index with ASCII digits (x2 or x_2)" if "SUBSCRIPT" in kind_of else "")
+                    raise self.error(f"not allowed in a name: the character {char!r} (U+{ord(char):04X}){hint}",
+                                     column + at)
                 token = unicodedata.normalize("NFKC", token)  # as Python reads identifiers: ｘ is x
                 if not token.isidentifier():
                     raise self.error(f"not allowed in an expression: {shown(m.group(0), limit=30)}", column)
@@ -284,6 +359,15 @@ class _Parser:
     def operand(self, kind: str, token: str, column: int, following: str, previous: str) -> bool:
         """A token where a number, a name, '(' or a sign must stand; returns whether an operand must still come."""
         if kind == "number":
+            if token.isdigit():  # a whole number: an integer, as Python reads it
+                if len(token) > 1 and token[0] == "0" and token.strip("0"):
+                    raise self.error(f"invalid number {shown(token, limit=30)}: a whole number does not start with "
+                                     f"0 (as in Python; write {shown(token.lstrip('0'), limit=30)})", column)
+                if len(token) > MAX_DIGITS:
+                    raise self.error(f"the number {shown(token, limit=30)} has {len(token):,} digits, more than "
+                                     f"{MAX_DIGITS:,} (Python's limit for reading an integer)", column)
+                self.steps.append(_Step("number", token, column, number=int(token)))
+                return False
             number = float(token)
             if not math.isfinite(number):
                 raise self.error(f"the number {shown(token, limit=30)} is too large for a float "
@@ -427,7 +511,7 @@ def parse_assignments(items: list[str]) -> dict[str, float]:
     for item in items:
         raw_name, sep, number = item.partition("=")
         name = variable_name(raw_name)
-        if not sep or not name.isidentifier():
+        if not sep or not raw_name.strip().isidentifier():  # as the parser reads names: x² is no name (not x2)
             raise ExpressionError(f"expected NAME=NUMBER, got {shown(item)}")
         number = number.strip()
         if NUMBER.fullmatch(number):

@@ -36,9 +36,15 @@ def _names(names: Sequence[str], most: int = 10) -> str:
     return ", ".join(shortened) + (f", … ({len(names):,} in all)" if len(names) > most else "")
 
 
+def _visible(text: str) -> str:
+    """text with each character that is not printable (newline, tab, \\v, \\f, \\r, other control and format
+    characters) written as Python escapes it, so an echo stays on its one line and shows what was typed."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _echo(text: str) -> str:
-    """EXPR as stdout repeats it: whole, or its start and its length."""
-    return text if len(text) <= ECHOED else f"{text[:ECHOED]}… ({len(text):,} characters)"
+    """EXPR as stdout repeats it: whole, or its start and its length; unprintable characters escaped."""
+    return _visible(text) if len(text) <= ECHOED else f"{_visible(text[:ECHOED])}… ({len(text):,} characters)"
 
 
 def graph(options: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ from .training_commands import MAX_PARAMETERS, MAX_SAMPLES, MAX_TRAINING_WORK
 
 # The functions are read from the op table (expression.FUNCTIONS), never written out here.
 EXPR_EPILOG = (f"EXPR uses numbers (ASCII digits: 2, 0.5, 1e-3), variables, + - * / **, unary minus, parentheses and "
-               f"the functions {function_list()}; at most {MAX_LENGTH:,} characters. Quote it for the shell. "
+               f"the functions {function_list()}; at most {MAX_LENGTH:,} characters. Constants are evaluated as "
+               "Python does: whole numbers are exact integers (10**16 + 1 - 10**16 is 1), made floats where they "
+               "meet a float, a variable, / or a function. Quote it for the shell. "
                "Each NAME=VALUE gives one variable its value, once.")
 TRAIN_EPILOG = (f"Limits, so that a run finishes in minutes: at most {MAX_SAMPLES:,} samples, {MAX_PARAMETERS:,} "
                 f"parameters (weights and biases) and {MAX_TRAINING_WORK:,} samples × epochs × parameters. A line "
