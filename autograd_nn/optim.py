@@ -240,12 +240,20 @@ class Adam(Optimizer):
             if not 0.0 <= _check_number(beta, f"Adam: {name}") < 1.0:
                 raise ValueError(f"Adam: {name} must lie in [0, 1), got {beta!r}")
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = _check_number(eps, "Adam: eps")
+        # ε > 0: with ε = 0 a parameter whose gradients have all been 0 gets the step 0/0
+        self.eps = _check_number(eps, "Adam: eps", strict=True)
         self.weight_decay = _check_number(weight_decay, "Adam: weight_decay")
         self._m = [0.0] * len(self.params)
         self._v = [0.0] * len(self.params)
         if self.arrays is not None:  # the moments of a bound parameter set
             self._m_array, self._v_array = np.zeros(self._n), np.zeros(self._n)
+
+    def _bad_moment(self, i: int, g: float) -> FloatingPointError:
+        """The refusal of a step whose second moment v = β₂v + (1 − β₂)g² overflows for parameter i (both paths).
+        Once v is inf the step m̂/(√v̂ + ε) is 0 for ever: the parameter would silently never move again."""
+        return FloatingPointError(f"Adam.step: parameter {i} has gradient {g!r}, whose square overflows Adam's "
+                                  "second moment v = β₂v + (1 − β₂)g² (inf: the parameter would never move again); "
+                                  "parameters left unchanged: scale the loss down or clip the gradients")
 
     def step(self) -> None:
         if self.arrays is not None:
@@ -265,6 +273,9 @@ class Adam(Optimizer):
             m[i] = b1 * m[i] + (1.0 - b1) * g
             v[i] = b2 * v[i] + (1.0 - b2) * g * g
             new.append(x - lr * (m[i] / c1) / (math.sqrt(v[i] / c2) + eps))
+        if not all(map(math.isfinite, v)):  # in C; the search below only finds which one overflowed
+            i = next(i for i, vi in enumerate(v) if not math.isfinite(vi))
+            raise self._bad_moment(i, grads[i])
         self._commit(new, grads)
         self._m, self._v = m, v
         self.steps = t
@@ -281,6 +292,14 @@ class Adam(Optimizer):
             m = b1 * self._m_array + (1.0 - b1) * g
             v = b2 * self._v_array + (1.0 - b2) * g * g
             new = x - lr * (m / c1) / (np.sqrt(v / c2) + eps)
+            total = np.add.reduce(v)  # finite only if every entry is (v >= 0: an overflow of the sum alone is rare)
+        if not math.isfinite(total):
+            bad = np.flatnonzero(~np.isfinite(raw))
+            if len(bad):  # a non-finite gradient is named as such, as on the Value path
+                raise self._bad_gradient(int(bad[0]), float(raw[bad[0]]))
+            bad = np.flatnonzero(~np.isfinite(v))
+            if len(bad):
+                raise self._bad_moment(int(bad[0]), float(raw[bad[0]]))
         self._commit_arrays(x, raw, new)
         self._m_array, self._v_array = m, v  # only after the parameters were written
         self.steps = t

@@ -205,3 +205,37 @@ def test_fit_refuses_an_optimizer_over_bound_arrays():
     with pytest.raises(ValueError, match="steps a Tape's bound arrays, not the model's Values"):
         fit(model, X, Y, optimizer=SGD(tape.bind(ps), lr=0.1), epochs=1, progress=False)
     assert [p.data for p in ps] == start
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-8, -0.0])
+def test_adam_refuses_an_eps_that_is_not_positive_on_both_paths(eps):
+    for params in ([Value(1.0)], Arrays([1.0])):
+        with pytest.raises(ValueError, match=r"Adam: eps must be a finite number > 0"):
+            Adam(params, eps=eps)
+
+
+@pytest.mark.parametrize("wd", [0.0, 0.01])
+def test_an_overflowing_second_moment_is_refused_naming_the_parameter_on_both_paths(wd):
+    make = lambda ps: Adam(ps, lr=0.1, weight_decay=wd)  # noqa: E731
+    ps, vopt, arrays, aopt = make_both(make, [1.0, 2.0, -0.5], [0.5, -1.0, 0.25])
+    _, _, ref, ref_opt = make_both(make, [1.0, 2.0, -0.5], [0.5, -1.0, 0.25])
+    # g² overflows for |g| > ~1.3e154: v would be inf and the parameter's steps 0 for ever after
+    refuse_both(vopt, aopt, ps, arrays, [0.3, 1e200, -1e160],
+                r"Adam.step: parameter 1 has gradient 1e\+200, whose square overflows Adam's second moment .*"
+                "never move again.*parameters left unchanged")
+    assert [p.data for p in ps] == arrays.data.tolist() and vopt.steps == 1
+    for opt, a in ((aopt, arrays), (ref_opt, ref)):  # the state too: as if the refused step never happened
+        a.grad[:] = [-0.2, 0.4, 1.0]
+        opt.step()
+    assert arrays.data.tolist() == ref.data.tolist()
+    for p in ps:
+        p.grad = 1e150  # g² = 1e300, finite: a step, not a refusal
+    vopt.step()
+    assert all(math.isfinite(p.data) for p in ps) and vopt.steps == 2
+
+
+def test_adam_with_a_zero_gradient_steps_by_zero():
+    ps, arrays = [Value(1.5)], Arrays([1.5])
+    for opt in (Adam(ps, eps=1e-12), Adam(arrays, eps=1e-12)):
+        opt.step()  # gradient 0: m = v = 0, the step 0/(0 + ε) = 0
+    assert ps[0].data == arrays.data[0] == 1.5
