@@ -104,7 +104,13 @@ def _check_size(n: Any, what: str) -> int:
 
 
 def _state_array(value: Any, key: str, shape: tuple[int, ...]) -> np.ndarray:
-    """One entry of a state dict as a float64 array of the expected shape, or an error naming the key."""
+    """One entry of a state dict as a float64 array of the expected shape, or an error naming the key.
+
+    A masked array is refused (np.asarray would load the numbers under its mask); a number beyond float64's
+    range (a long double 1e400) is named as given, with no numpy warning."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(f"load_state_dict: {key!r} is a masked array; its masked entries would be loaded as "
+                        "numbers: pass a plain array (e.g. .filled(value) or np.asarray(...) if you mean that)")
     try:
         arr = np.asarray(value)
     except Exception as exc:  # e.g. ragged lists, or a tensor that still requires grad
@@ -113,12 +119,18 @@ def _state_array(value: Any, key: str, shape: tuple[int, ...]) -> np.ndarray:
         raise TypeError(f"load_state_dict: {key!r} holds {arr.dtype} values; expected real numbers")
     if arr.shape != shape:
         raise ValueError(f"load_state_dict: {key!r} has shape {arr.shape}, expected {shape}")
-    arr = arr.astype(np.float64)
-    bad = ~np.isfinite(arr)
+    with np.errstate(over="ignore"):  # a long double beyond float64's range becomes inf: named below
+        wide = arr.astype(np.float64)
+    bad = ~np.isfinite(wide)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"load_state_dict: {key!r}{list(index)} = {float(arr[index])!r} is not finite")
-    return arr
+        given = arr[index]
+        if np.isfinite(given):
+            # str(): formatting a long double goes through float, which would print inf
+            raise ValueError(f"load_state_dict: {key!r}{list(index)} = {str(given)} ({arr.dtype}) is beyond float64's "
+                             "range (at most about 1.8e308)")
+        raise ValueError(f"load_state_dict: {key!r}{list(index)} = {float(given)!r} is not finite")
+    return wide
 
 
 class Module:

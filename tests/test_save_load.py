@@ -429,3 +429,35 @@ def typed(x, parameter=False):
     if parameter and type(x) is int:
         return ("float", x)  # 3 == 3.0
     return (type(x).__name__, x)
+
+
+def test_a_long_double_beyond_float64_is_named_as_given_with_no_numpy_warning():
+    import warnings
+
+    import numpy as np
+
+    from autograd_nn import MLP
+    m = MLP(2, [1], seed=0)
+    state = m.state_dict()
+    before = [p.data for p in m.parameters()]
+    big = np.array([np.longdouble("1e400")], dtype=np.longdouble)
+    if not np.isfinite(big[0]):
+        pytest.skip("this platform's long double is float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow RuntimeWarning would fail the test
+        with pytest.raises(ValueError, match=r"'0.bias'\[0\] = 1e\+400 \(float128\) is beyond float64's range"):
+            m.load_state_dict({**state, "0.bias": big})
+    assert [p.data for p in m.parameters()] == before
+
+
+def test_a_masked_array_is_refused():
+    import numpy as np
+
+    from autograd_nn import MLP
+    m = MLP(2, [1], seed=0)
+    state = m.state_dict()
+    before = [p.data for p in m.parameters()]
+    hidden = np.ma.masked_array([[1e6, 2.0]], mask=[[True, False]])
+    with pytest.raises(TypeError, match=r"'0.weight' is a masked array; its masked entries would be loaded"):
+        m.load_state_dict({**state, "0.weight": hidden})
+    assert [p.data for p in m.parameters()] == before
