@@ -49,7 +49,7 @@ from .serialize import load_mlp, save_mlp
 from .train import fit
 
 if TYPE_CHECKING:
-    from . import testing as testing  # not in __all__ (as before); a subpackage, loaded on first use
+    from . import testing as testing  # not in __all__; a subpackage, loaded on first use
     from . import viz
     from .tape import Tape
     from .testing import GradcheckError, gradcheck

@@ -21,9 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .engine import Value, weighted_sum
-from .engine.arithmetic import fold_weighted
-from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
-from .engine.value import make_node
+from .engine.ops import RELU, SIGMOID, TANH, Op
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
@@ -82,11 +80,6 @@ def _as_values(x: list[Any], who: str) -> list[Value]:
     """A checked input row with its plain numbers made Values once, so that every neuron of the first layer reads
     the same leaf (left as numbers, each neuron's weighted sum would make its own constant of each: a graph 16×
     larger for a layer of 16). The same floats either way."""
-    kinds = set(map(type, x))
-    if kinds == {Value}:
-        return x
-    if kinds == {float} and all(map(math.isfinite, x)):  # a row of floats: each made a leaf, no check left to do
-        return [make_node(v, None, ()) for v in x]
     for i, v in enumerate(x):
         try:
             finite = type(v) is Value or math.isfinite(v)
@@ -191,8 +184,8 @@ class Layer(Module):
                     w.data = v
 
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
-        x = _check_input(x, self.nin, "Layer")
-        return [n(x) for n in self.neurons]
+        row = _as_values(_check_input(x, self.nin, "Layer"), "Layer")
+        return [n(row) for n in self.neurons]
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in n.parameters()]
@@ -221,26 +214,10 @@ class MLP(Module):
                              init=init) for i in range(len(self.nouts))]
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
-        row = _as_values(_check_input(x, self.nin, "MLP"), "MLP")
-        # The nodes are those Neuron.__call__ records (weighted_sum, then the activation), made faster: every
-        # operand is a Value and the sizes match by construction, so the ops' checks are not needed, and a layer
-        # reads its input numbers once for all its neurons (op.node takes the number op.forward gave).
-        numbers = [v._data for v in row]
-        z_node = WEIGHTED_SUM.node
-        for layer in self.layers:
-            outs: list[Value] = []
-            found: list[float] = []
-            for n in layer.neurons:
-                z = fold_weighted([w._data for w in n.w], numbers, n.b._data)  # weighted_sum's forward
-                node = z_node(z, (*n.w, *row, n.b))
-                act = n._act
-                if act is not None:
-                    z = act.forward(z)  # tanh, sigmoid, relu: defined for every finite z
-                    node = act.node(z, (node,))
-                outs.append(node)
-                found.append(z)
-            row, numbers = outs, found
-        return row[0] if len(row) == 1 else row
+        a = self.layers[0](_check_input(x, self.nin, "MLP"))
+        for layer in self.layers[1:]:  # aˡ = σ(zˡ) with zˡ = wˡ·aˡ⁻¹ + bˡ, layer after layer
+            a = layer(a)
+        return a[0] if len(a) == 1 else a
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

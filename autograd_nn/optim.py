@@ -130,7 +130,7 @@ class Optimizer:
         raise NotImplementedError
 
     def _grads(self) -> list[float]:
-        grads = [p.grad for p in self.params]  # (faster than map(attrgetter) on slots)
+        grads = [p.grad for p in self.params]
         if all(map(math.isfinite, grads)):  # in C; the loop below only finds which one is not
             return grads
         for i, g in enumerate(grads):

@@ -985,7 +985,7 @@ def replay_eagerly(program: Program, leaf_data: Sequence[float] | None = None) -
     n_leaves = len(program.leaves)
     for k in eager_order(program):
         eq = program.equations[k]
-        fresh = eq.op.apply(*[nodes[a] for a in eq.args])
+        fresh = eq.op(*[nodes[a] for a in eq.args])
         fresh.label = program.nodes[eq.out].label
         nodes[eq.out] = fresh
     assert all(v is not None for v in nodes[n_leaves:])

@@ -31,7 +31,7 @@ def _missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
+        return "the playwright package is not installed (pip install -e '.[browser]')"
     if not os.access(CHROMIUM, os.X_OK):
         return "no chromium (apt-get install chromium)"
     return None

@@ -1,6 +1,5 @@
-"""The engine's fast paths give what the general paths give: MLP.__call__ (a layer reads its inputs' numbers once)
-records the nodes Neuron.__call__ records, bit for bit, and an op called on floats (as the walk calls relu's
-derivative, step) is its forward with the same checks."""
+"""MLP.__call__ records the nodes Neuron.__call__ records, bit for bit, and an op called on floats (as the walk
+calls relu's derivative, step) is its forward with the same checks."""
 
 import math
 
@@ -10,9 +9,8 @@ from hypothesis import strategies as st
 
 from autograd_nn import MLP, Value
 from autograd_nn.engine import DomainError
-from autograd_nn.engine.arithmetic import fold_weighted as dot_plus
 from autograd_nn.engine.autodiff import topological_order
-from autograd_nn.engine.ops import LOG, RELU, STEP, SUM, WEIGHTED_SUM
+from autograd_nn.engine.ops import LOG, RELU, STEP, SUM
 
 
 def _neuron_by_neuron(model: MLP, x: list) -> list[Value]:
@@ -51,12 +49,6 @@ def test_mlp_overflow_names_weighted_sum():
     model.layers[0].neurons[0].w[0].data = 1e308
     with pytest.raises(DomainError, match="weighted_sum"):
         model([10.0, 0.0])
-
-
-def test_dot_plus_adds_in_weighted_sums_order():
-    w, a, b = [0.1, 0.2, 0.3], [1e16, -1e16, 1.0], 0.5
-    expected = ((b + w[0] * a[0]) + w[1] * a[1]) + w[2] * a[2]
-    assert dot_plus(w, a, b) == expected == WEIGHTED_SUM(*w, *a, b)
 
 
 def test_ops_on_floats():

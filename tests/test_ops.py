@@ -180,16 +180,20 @@ def test_python_comparisons_refuse_non_numbers(other):
             compare(other, v)
 
 
-@pytest.mark.parametrize("op", [op for op in TABLE if op.method], ids=_name)
+METHODS = {"exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh", "sigmoid": "sigmoid", "relu": "relu",
+           "softplus": "softplus", "abs": "abs"}  # Value method -> the op it records
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
 @given(data=st.data())
-def test_value_has_a_method_for_every_op_with_a_method_name(op, data):
+def test_value_has_a_method_for_the_documented_one_argument_ops(method, data):
+    op = BUILTIN_OPS[METHODS[method]]
     (x,) = data.draw(operands(op))
-    out = getattr(Value(x), op.method)()
+    out = getattr(Value(x), method)()
     assert isinstance(out, Value) and out.op is op and out.data == op(x)
 
 
-def test_the_documented_methods_and_functions_are_in_the_table():
-    assert {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "abs"} <= {op.method for op in TABLE}
+def test_the_documented_functions_are_in_the_table():
     assert {"exp", "log", "sqrt", "tanh", "sigmoid", "relu", "step", "softplus", "absolute", "maximum", "minimum",
             "lt", "gt", "eq"} <= set(FUNCTIONS)
 

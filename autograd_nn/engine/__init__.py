@@ -1,7 +1,11 @@
-"""The engine: `Value`, the op table and the chain rule. Everything else in autograd_nn is built on it."""
+"""The engine: `Value`, the op table and the chain rule. Everything else in autograd_nn is built on it.
 
-from .value import Value, assign, write_clock, zero_grad  # first: ops and autodiff import Value
-from .autodiff import Visit, backward, check_fresh, grad, local_derivatives, topological_order, walk
+Its modules, bottom to top: ``errors``, ``checks`` (the one finite-number check), ``arithmetic`` (the one left
+fold), ``clock`` (the write clock); ``ops`` (the op table); ``autodiff`` (the topological order and the one
+chain-rule walk); ``value`` (``Value``, which records ops and calls the walk in ``backward()`` and ``grad()``).
+"""
+
+from .autodiff import Visit, check_fresh, local_derivatives, topological_order, walk
 from .errors import DomainError, StaleGraphError
 from .ops import (
     BUILTIN_OPS,
@@ -26,6 +30,7 @@ from .ops import (
     tanh,
     weighted_sum,
 )
+from .value import Value, assign, backward, grad, write_clock, zero_grad
 
 __all__ = [
     "Value", "assign", "write_clock", "zero_grad", "Visit", "backward", "check_fresh", "grad", "local_derivatives",

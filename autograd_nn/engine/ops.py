@@ -7,8 +7,7 @@ An :class:`Op` is a scalar function f(x₁, …, xₙ) with everything the proje
 * ``domain`` says where f is defined (a test code can run, and the words of the error outside it) and ``edge``
   how far operands are from a point where f is undefined or not differentiable (a domain edge or a kink);
 * ``template``, ``symbol`` and ``precedence`` say how it is written (formulas, messages, pictures);
-* ``decompose`` (for a fused op) rebuilds it from simpler ops, and ``method`` / ``function`` say under which
-  names it is a ``Value`` method and a public function.
+* ``decompose`` (for a fused op) rebuilds it from simpler ops, and ``function`` is its name as a public function.
 
 The derivative is written with arithmetic and with ops themselves (``log``, ``step``), so the *same rule*
 evaluates on floats (``backward()``), on Values (``grad(..., create_graph=True)``, which makes it
@@ -31,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from .arithmetic import fold_sum, fold_weighted
+from .checks import as_float
 from .errors import DomainError
-from .value import Value, as_float, constant, make_node
 
 _isfinite = math.isfinite
 
@@ -55,9 +54,7 @@ def _wrap(operand: tuple[str, int], wrap: bool) -> str:
 
 
 def _fmt(x: Any, infix: bool = False) -> str:
-    """An operand as it appears in messages: its exact number (a Value shows its data), e.g. ``(-2.0)``."""
-    if type(x) is Value:
-        x = x.data
+    """An operand as it appears in messages: its exact number, e.g. ``(-2.0)``."""
     text = repr(float(x)) if isinstance(x, (int, float, np.integer, np.floating)) else repr(x)
     return f"({text})" if infix and text.startswith("-") else text
 
@@ -74,18 +71,18 @@ class Op:
     operand texts, for an n-ary op); ``precedence`` is how tightly it binds when written (Python's order:
     + - 1, * / 2, unary - 3, ** 4, a call 9); ``symbol`` is its short name in graph pictures.
     ``decompose(*operands)`` rebuilds a fused op from simpler ones (pictures draw its expanded form with it).
-    ``method`` is its name as a ``Value`` method (``x.exp()``), ``function`` its name as a public function.
+    ``function`` is its name as a public function (``autograd_nn.log``).
     """
 
     __slots__ = ("name", "symbol", "forward", "derivative", "arity", "domain", "edge", "sample", "vector",
-                 "template", "precedence", "decompose", "method", "function")
+                 "template", "precedence", "decompose", "function")
 
     def __init__(self, name: str, forward: Callable[..., float], derivative: Callable[..., Sequence[Any]],
                  *, arity: int | None = 1, domain: Domain | str | None = None,
                  edge: Callable[..., float] | None = None, sample: tuple[float, float] = (-3.0, 3.0),
                  vector: Callable[..., Any] | None = None, template: Template | None = None,
                  precedence: int = ATOM, symbol: str | None = None,
-                 decompose: Callable[..., Value] | None = None, method: str | None = None,
+                 decompose: Callable[..., Any] | None = None,
                  function: str | None = None) -> None:
         self.name = name
         self.symbol = symbol or name
@@ -100,7 +97,6 @@ class Op:
         self.template = template
         self.precedence = precedence
         self.decompose = decompose
-        self.method = method
         self.function = function
 
     def __repr__(self) -> str:
@@ -151,61 +147,31 @@ class Op:
         return DomainError(f"{text}: {why}")
 
     # -- applying the op -----------------------------------------------------------------------------------
-    def apply(self, *parents: Value) -> Value:
-        """Record this op on Values: compute out from the parents' data and return the new node."""
-        if len(parents) == 2:  # most nodes: their numbers read without a list comprehension (its frame costs ~80 ns)
-            left, right = parents
-            args: Sequence[float] = (left._data, right._data)
-        else:
-            args = [p._data for p in parents]
-        try:
-            out = self.forward(*args)
-        except (ArithmeticError, ValueError) as exc:
-            raise self.domain_error(args, exc) from None
-        if not _isfinite(out):  # float + and * overflow to inf silently
-            raise self.domain_error(args)
-        return make_node(out, self, parents)
-
-    def node(self, out: float, parents: tuple[Value, ...]) -> Value:
-        """The node for this op whose value ``out`` the caller computed from the parents' numbers with this op's
-        forward, checked as :meth:`apply` checks it: a layer reads its inputs' numbers once for all its neurons
-        (see ``MLP.__call__``) instead of once per neuron."""
-        if _isfinite(out):
-            return make_node(out, self, parents)
-        raise self.domain_error([p._data for p in parents])
-
     def __call__(self, *args: Any) -> Any:
-        """Apply the op to Values (recorded), numpy arrays (element-wise) or plain numbers (a float)."""
+        """Apply the op to plain numbers (a float), numpy arrays (element-wise) or Values (a recorded Value)."""
         if self.arity is not None and len(args) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
         if not args:
             raise TypeError(f"{self.name}: needs at least one argument")
-        for a in args:  # floats first: the walk evaluates derivatives written with ops (relu' = step) on floats
-            if type(a) is not float:
-                break
-        else:
-            return self._on_floats(args)
-        for a in args:  # a plain loop, not any(...): this runs for every neuron of every forward pass
-            if type(a) is not Value:
-                break
-        else:
-            return self.apply(*args)
-        if args and type(args[0]) is np.ndarray:  # the tape's derivatives on arrays: straight to the array path
-            return self._on_arrays(args)
-        if any(type(a) is Value for a in args):
-            return self.apply(*[a if type(a) is Value else constant(a, self) for a in args])
+        if all(type(a) is float for a in args):  # the walk evaluates derivatives written with ops on floats
+            return self.evaluate(args)
+        for a in args:  # a Value among the arguments: its class records the op (see Value.__autograd_op__)
+            recorder = getattr(type(a), "__autograd_op__", None)
+            if recorder is not None:
+                return recorder(self, args)
         if any(isinstance(a, np.ndarray) for a in args):
             return self._on_arrays(args)
-        return self._on_floats([as_float(a, f"argument of {self.name}") for a in args])
+        return self.evaluate([as_float(a, f"argument of {self.name}") for a in args])
 
-    def _on_floats(self, floats: Sequence[float]) -> float:
-        """forward on plain numbers, with apply's checks: a DomainError outside the domain or on overflow."""
+    def evaluate(self, numbers: Sequence[float]) -> float:
+        """out = forward(numbers), checked: a DomainError naming the op and its operands outside the domain or
+        when the result is not a finite float (float + and * overflow to inf silently)."""
         try:
-            out = self.forward(*floats)
+            out = self.forward(*numbers)
         except (ArithmeticError, ValueError) as exc:
-            raise self.domain_error(floats, exc) from None
+            raise self.domain_error(numbers, exc) from None
         if not _isfinite(out):
-            raise self.domain_error(floats)
+            raise self.domain_error(numbers)
         return out
 
     def _on_arrays(self, args: Sequence[Any]) -> np.ndarray:
@@ -235,7 +201,7 @@ class Op:
 def _safely_contains(op: Op, args: Sequence[Any]) -> bool:
     assert op.domain is not None and op.domain.contains is not None
     try:
-        return bool(op.domain.contains(*[float(a.data if type(a) is Value else a) for a in args]))
+        return bool(op.domain.contains(*[float(a) for a in args]))
     except (TypeError, ValueError, ArithmeticError):
         return False
 
@@ -302,30 +268,30 @@ DIV = Op("div", operator.truediv, lambda a, b, out: (1.0 / b, -out / b),
          arity=2, template="{0} / {1}", precedence=2, symbol="/", vector=np.divide,
          domain=Domain("the divisor must be non-zero", lambda a, b: b != 0), edge=_second)
 LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1, 10.0), edge=_first,
-         domain=Domain("argument must be > 0", lambda x: x > 0), method="log", function="log")
+         domain=Domain("argument must be > 0", lambda x: x > 0), function="log")
 POW = Op("pow", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a)),
          arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
          domain=Domain("the base must be > 0 when the exponent is not a constant", lambda a, b: a > 0), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
          template="-{0}", precedence=3, symbol="-", vector=np.negative)
-EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), method="exp", function="exp")
+EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), function="exp")
 SQRT = Op("sqrt", math.sqrt, lambda x, out: (0.5 / out,), vector=np.sqrt, sample=(0.1, 10.0), edge=_first,
-          domain=Domain("argument must be >= 0", lambda x: x >= 0), method="sqrt", function="sqrt")
-TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,), vector=np.tanh, method="tanh", function="tanh")
+          domain=Domain("argument must be >= 0", lambda x: x >= 0), function="sqrt")
+TANH = Op("tanh", math.tanh, lambda x, out: (1.0 - out * out,), vector=np.tanh, function="tanh")
 SIGMOID = Op("sigmoid", _sigmoid, lambda x, out: (out * (1.0 - out),), vector=_sigmoid_vector, symbol="σ",
-             method="sigmoid", function="sigmoid")
+             function="sigmoid")
 # The unit step is relu's derivative; its own derivative is 0 (it is used where it is flat).
 STEP = Op("step", _step, lambda x, out: (0.0,), vector=lambda x: (x > 0).astype(float), edge=_abs_distance,
           function="step")
 # relu'(0) is taken as 0 (the subgradient PyTorch and micrograd use too).
 RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x, out: (STEP(x),), vector=lambda x: np.maximum(x, 0.0),
-          edge=_abs_distance, method="relu", function="relu")
+          edge=_abs_distance, function="relu")
 # softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^-|x|) so it never overflows; d/dx = σ(x).
 SOFTPLUS = Op("softplus", lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))), lambda x, out: (SIGMOID(x),),
-              vector=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), method="softplus",
+              vector=lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
               function="softplus")
 # |x|' = sign(x), taken as 0 at the kink x = 0. Python's abs(v) calls it too.
-ABS = Op("abs", abs, lambda x, out: (GT(x, 0.0) - LT(x, 0.0),), vector=np.abs, edge=_abs_distance, method="abs",
+ABS = Op("abs", abs, lambda x, out: (GT(x, 0.0) - LT(x, 0.0),), vector=np.abs, edge=_abs_distance,
          function="absolute")
 # At a tie (a == b) the gradient is split in half between a and b (as PyTorch does): maximum(x, x) still has
 # derivative 1, and maximum(a, b) and maximum(b, a) give the same gradients.
@@ -429,20 +395,6 @@ BUILTIN_OPS: dict[str, Op] = {op.name: op for op in (
 FUNCTIONS: dict[str, Op] = {op.function: op for op in BUILTIN_OPS.values() if op.function}
 exp, log, sqrt, tanh, sigmoid, relu, step, softplus = EXP, LOG, SQRT, TANH, SIGMOID, RELU, STEP, SOFTPLUS
 absolute, maximum, minimum, lt, gt, eq = ABS, MAXIMUM, MINIMUM, LT, GT, EQ
-
-
-def _method(op: Op) -> Callable[[Value], Value]:
-    def method(self: Value) -> Value:
-        return op.apply(self)
-    method.__name__ = op.method or op.name
-    method.__doc__ = f"{op.name}(self), recorded in the graph (the op table's {op.name!r} entry)."
-    return method
-
-
-# Value's one-argument methods (x.exp(), x.relu(), …) are the table's: an op with a method name gets one.
-for _op in BUILTIN_OPS.values():
-    if _op.method:
-        setattr(Value, _op.method, _method(_op))
 
 
 # -- user-defined ops -------------------------------------------------------------------------------------
