@@ -14,35 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import data, losses, optim, train
-from .engine import (
-    BUILTIN_OPS,
-    FUNCTIONS,
-    DomainError,
-    Op,
-    StaleGraphError,
-    Value,
-    absolute,
-    define_op,
-    eq,
-    exp,
-    grad,
-    gt,
-    log,
-    lt,
-    maximum,
-    minimum,
-    relu,
-    sigmoid,
-    softplus,
-    sqrt,
-    step,
-    sum_of,
-    tanh,
-    topological_order,
-    walk,
-    weighted_sum,
-    zero_grad,
-)
+from . import engine as _engine
+from .engine import *  # noqa: F403  (the engine's __all__ is the one list of its public names)
+from .engine import Value
 from .engine import value as _value
 from .nn import MLP, Layer, Neuron
 from .serialize import load_mlp, save_mlp
@@ -97,11 +71,7 @@ def _value_svg(v: Value) -> str | None:
 _value.svg_display = _value_svg
 
 __all__ = [
-    "BUILTIN_OPS", "FUNCTIONS", "DomainError", "StaleGraphError", "Op", "Value", "define_op", "grad", "walk",
-    "topological_order", "weighted_sum", "sum_of", "zero_grad", "__version__",
-    # the op table's public functions (FUNCTIONS), one per entry with a function name
-    "absolute", "eq", "exp", "gt", "log", "lt", "maximum", "minimum", "relu", "sigmoid", "softplus", "sqrt", "step",
-    "tanh",
+    *_engine.__all__, "__version__",
     "Neuron", "Layer", "MLP", "fit", "save_mlp", "load_mlp", "data", "losses", "optim", "train",
     "viz", "draw_graph", "draw_network", "animate_backward", "explain", "render", "gradcheck", "GradcheckError",
     "Tape",

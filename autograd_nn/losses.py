@@ -17,16 +17,10 @@ import numpy as np
 
 from .engine import Value
 from .engine.arithmetic import fold_sum
+from .engine.checks import short
 from .engine.ops import LOG, RELU, SOFTPLUS, exp, log
 
 Scalar = Any  # float | Value
-
-
-def _short(x: Any) -> str:
-    if type(x) is int and x.bit_length() > 200:
-        return f"an integer of about {int(x.bit_length() * 0.30103) + 1} digits"
-    text = repr(x)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _as_list(x: Any, what: str) -> list[Any]:
@@ -35,7 +29,7 @@ def _as_list(x: Any, what: str) -> list[Any]:
     if isinstance(x, (Value, Real)) and not isinstance(x, bool):
         items = [x]
     elif isinstance(x, (str, bytes, Mapping, AbstractSet)):  # iterable, but not an ordered list of numbers
-        raise TypeError(f"{what}: expected a number, a Value or a list of them, got {type(x).__name__} {_short(x)}")
+        raise TypeError(f"{what}: expected a number, a Value or a list of them, got {type(x).__name__} {short(x)}")
     else:
         try:
             items = list(x)
@@ -45,13 +39,13 @@ def _as_list(x: Any, what: str) -> list[Any]:
         if type(v) is Value:
             continue
         if not isinstance(v, Real) or isinstance(v, (bool, np.bool_)):
-            raise TypeError(f"{what}: element {i} = {_short(v)} is not a number or Value")
+            raise TypeError(f"{what}: element {i} = {short(v)} is not a number or Value")
         try:
             finite = math.isfinite(v)
         except OverflowError:  # an int beyond the largest float
-            raise ValueError(f"{what}: element {i} = {_short(v)} is too large for a float") from None
+            raise ValueError(f"{what}: element {i} = {short(v)} is too large for a float") from None
         if not finite:
-            raise ValueError(f"{what}: element {i} = {_short(v)} is not a finite number")
+            raise ValueError(f"{what}: element {i} = {short(v)} is not a finite number")
     return items
 
 
@@ -140,10 +134,10 @@ def softmax_cross_entropy(logits: Any, target: int) -> Scalar:
     z = _check_logits(logits, "softmax_cross_entropy")
     if isinstance(target, (bool, np.bool_)) or not isinstance(target, (int,)) and not (
             hasattr(target, "__index__") and not isinstance(target, float)):
-        raise TypeError(f"softmax_cross_entropy: target must be an integer class index, got {_short(target)}")
+        raise TypeError(f"softmax_cross_entropy: target must be an integer class index, got {short(target)}")
     k = operator.index(target)
     if not 0 <= k < len(z):
-        raise ValueError(f"softmax_cross_entropy: class index {_short(k)} out of range for {len(z)} logits")
+        raise ValueError(f"softmax_cross_entropy: class index {short(k)} out of range for {len(z)} logits")
     return log_sum_exp(z) - z[k]
 
 
@@ -159,7 +153,7 @@ def hinge(score: Any, target: Any) -> Scalar:
 def mean_loss(losses: Sequence[Any]) -> Scalar:
     """(1/n) Σ losses: the batch average whose gradient is the mean of the per-sample gradients."""
     if isinstance(losses, (Value, Real, str, bytes)):
-        raise TypeError(f"mean_loss: expected a list of losses, got {type(losses).__name__} {_short(losses)}")
+        raise TypeError(f"mean_loss: expected a list of losses, got {type(losses).__name__} {short(losses)}")
     items = _as_list(losses, "mean_loss")
     if not items:
         raise ValueError("mean_loss: no losses to average")

@@ -14,7 +14,6 @@ with ``pip install -e ".[torch]"`` (the CPU build, pinned). This module sits abo
 
 from __future__ import annotations
 
-import importlib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,9 +23,9 @@ import numpy as np
 from .engine import Value
 from .nn import MLP
 from .optim import SGD, Adam, Optimizer
+from .optional import require
 
 TORCH_VERSION = "2.13.0"  # the version the [torch] extra pins; others are not tested
-INSTALL_HINT = 'pip install -e ".[torch]"  (or pip install torch==' + TORCH_VERSION + ")"
 
 # activation name -> torch.nn module class name; "linear" has no module (Identity is accepted on the way back)
 MODULES = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "ReLU"}
@@ -35,11 +34,7 @@ KNOWN = ("Linear", "Tanh", "Sigmoid", "ReLU", "Identity")
 
 def torch_module() -> Any:
     """``import torch``, or an ImportError that says how to install it."""
-    try:
-        return importlib.import_module("torch")
-    except ImportError as exc:
-        raise ImportError(f"autograd_nn.torch_bridge needs PyTorch, which is not installed ({exc}); "
-                          f"install it with {INSTALL_HINT}") from None
+    return require("torch", "autograd_nn.torch_bridge")
 
 
 def to_torch(mlp: MLP) -> Any:

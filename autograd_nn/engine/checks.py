@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from typing import Any
 
 import numpy as np
 
 from .errors import DomainError
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 6, 4, 40, 40
+
 
 def short(x: Any, limit: int = 60) -> str:
-    """``repr(x)``, cut to ``limit`` characters: how a bad value is quoted in an error message."""
-    text = repr(x)
+    """How a bad value is quoted in an error message: its repr, shortened (a file may hold a megabyte where one
+    number was expected) and cut to ``limit`` characters; a huge integer by its number of digits."""
+    if type(x) is int and x.bit_length() > 200:
+        return describe_int(x)
+    text = _REPR.repr(x)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 

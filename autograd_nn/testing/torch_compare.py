@@ -17,7 +17,6 @@ torch is imported when compare_with_torch is called, never when this module is.
 
 from __future__ import annotations
 
-import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from typing import Any
 
 from ..engine import FUNCTIONS, DomainError, Value, grad, sum_of, weighted_sum
 from ..engine.arithmetic import fold_sum, fold_weighted
+from ..optional import require
 from .gradcheck import format_table
 
 
@@ -35,11 +35,7 @@ def _is_tensor(x: Any) -> bool:
 
 
 def _torch() -> Any:
-    try:
-        return importlib.import_module("torch")
-    except ImportError as exc:
-        raise ImportError(f"compare_with_torch needs PyTorch ({exc}); install it with pip install -e \".[torch]\"") \
-            from None
+    return require("torch", "compare_with_torch")
 
 
 def _as_tensor(x: Any, like: Any) -> Any:

@@ -17,13 +17,13 @@ is called (``pip install -e ".[notebook]"``); ``import autograd_nn.viz`` does no
 from __future__ import annotations
 
 import html
-import importlib
 import math
 from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
 from ..engine import DomainError, Value
+from ..optional import require
 from .explain import explain
 from .graph import GraphTooLarge, draw_graph, fmt
 from .render import RenderError, svg_text
@@ -32,11 +32,7 @@ ROOT_NAME = "f"  # what the picture and explain call an unlabelled output of f, 
 
 
 def _widgets() -> Any:
-    try:
-        return importlib.import_module("ipywidgets")
-    except ImportError as exc:
-        raise ImportError(f"explore needs ipywidgets ({exc}); install it with pip install -e \".[notebook]\"") \
-            from None
+    return require("ipywidgets", "explore")
 
 
 def _check_range(name: str, spec: Any) -> tuple[float, float, float]:
