@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..engine import DomainError, Value, local_derivatives, topological_order, walk
+from ..engine.arithmetic import fold_sum
 from ..engine.ops import WEIGHTED_SUM
 from .chain import Chain, chain, paths_to_root
 from .names import named, node_names, operand
@@ -98,7 +99,7 @@ def edge_label(derivs: Sequence[float | None], show_local_grads: bool = True) ->
         counts[text] = counts.get(text, 0) + 1
     if len(counts) > 3:
         known = [d for d in derivs if d is not None]
-        total = "undefined" if len(known) < k else fmt(sum(known))
+        total = "undefined" if len(known) < k else fmt(fold_sum(known))
         return f"Σ {total} (of {k})"
     return " + ".join(text if n == 1 else f"{text} ×{n}" for text, n in counts.items())
 
