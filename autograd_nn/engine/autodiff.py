@@ -30,23 +30,26 @@ def topological_order(root: Value) -> list[Value]:
     """Every Value that ``root`` depends on (root included), each after all of its parents.
 
     A depth-first search with an explicit stack instead of recursion, so that a chain of a million nodes does
-    not reach Python's recursion limit. A node goes on the stack twice: first to have its parents pushed, then
-    (once they are all placed) to be placed itself. Parents are pushed last first, so that they are visited
-    first to last, in the order of the recursive search (micrograd's ``build_topo``).
+    not reach Python's recursion limit. A node on top of the stack is looked at twice: the first time its parents
+    are pushed above it; the next time, they have all been placed, so it is placed itself. Parents are pushed
+    last first, so that they are visited first to last, in the order of the recursive search (micrograd's
+    ``build_topo``). The stack holds the nodes themselves, no new object per node.
     """
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    placed: set[Value] = set()
+    expanded: set[Value] = set()
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node = stack[-1]
+        if node in placed:
+            stack.pop()
+        elif node in expanded:  # its parents are placed now
+            stack.pop()
+            placed.add(node)
             order.append(node)
-        elif node not in seen:
-            seen.add(node)
-            stack.append((node, True))
-            for parent in reversed(node._prev):
-                if parent not in seen:
-                    stack.append((parent, False))
+        else:
+            expanded.add(node)
+            stack.extend([p for p in reversed(node._prev) if p not in placed])
     return order
 
 
