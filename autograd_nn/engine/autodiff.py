@@ -123,12 +123,15 @@ def check_fresh(order: list[Value]) -> None:
             continue
         for p in node._prev:
             if p._stamp > node._stamp:
-                assert node._op is not None
-                what = f"{p.label!r}" if p.label else ("a leaf" if p._op is None else f"the {p._op.name} node")
-                raise StaleGraphError(
-                    f"stale graph: the .data of {what} (now {p._data!r}) was assigned after "
-                    f"{node._op.name} was computed from it, so the graph mixes old and new numbers; "
-                    "build the expression again from the new data (with a Tape: call forward())")
+                raise _stale(node, p)
+
+
+def _stale(node: Value, p: Value) -> StaleGraphError:
+    assert node._op is not None
+    what = f"{p.label!r}" if p.label else ("a leaf" if p._op is None else f"the {p._op.name} node")
+    return StaleGraphError(f"stale graph: the .data of {what} (now {p._data!r}) was assigned after "
+                           f"{node._op.name} was computed from it, so the graph mixes old and new numbers; "
+                           "build the expression again from the new data (with a Tape: call forward())")
 
 
 def walk(root: Value, seed: float = 1.0, *, create_graph: bool = False) -> Iterator[Visit]:
