@@ -2,12 +2,13 @@
 
     python examples/explain_layers.py [--out DIR]
 
-1. Sigmoid and squared error, seed 002's worked example: in a 2-2-2 sigmoid network, the output neuron the
-   documents follow gives out₁ = 0.79 for target 1, and the weight w₁ into it (0.92) reads a hidden output of
-   0.92. The weights not stated there are chosen here; the biases are set so that those outputs come out.
+1. Sigmoid and squared error, the worked example of Jakobsen (2022; README, References): in a 2-2-2 sigmoid
+   network, the output neuron it follows gives out₁ = 0.79 for target 1, and the weight w₁ into it (0.92)
+   reads a hidden output of 0.92. The weights not stated there are chosen here; the biases are set so that
+   those outputs come out.
    Then ∂C/∂w₁ = δ²₁ · a¹₁ = (−0.21 · 0.1659) · 0.92, and one step with learning rate 1 moves w₁ to about 0.952.
-2. Tanh then sigmoid with cross-entropy, seed 003's two-layer network (2 inputs, 4 tanh, 1 sigmoid): there
-   δ² = a² − y (the sigmoid's derivative cancels the cross-entropy's denominator).
+2. Tanh then sigmoid with cross-entropy, the two-layer network of Shen (README, References; 2 inputs, 4 tanh,
+   1 sigmoid): there δ² = a² − y (the sigmoid's derivative cancels the cross-entropy's denominator).
 3. ReLU then a linear output with softmax cross-entropy (3 classes): δ² = softmax(z²) − onehot(k).
 
 Each prints explain_layers(...) and writes its picture (δ on each neuron, ∂C/∂w on each edge) to DIR.
@@ -26,7 +27,7 @@ def logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def seed_002() -> tuple[MLP, list[float], list[float]]:
+def worked_example() -> tuple[MLP, list[float], list[float]]:
     """A 2-2-2 sigmoid MLP with hidden output a¹₁ = 0.92, output a²₁ = 0.79 and w₁ = W²[1, 1] = 0.92."""
     model = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
     x = [0.35, 0.9]
@@ -51,7 +52,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     print("1. Seed 002: sigmoid, squared error\n")
-    model, x, y = seed_002()
+    model, x, y = worked_example()
     e = explain_layers(model, x, y, loss="squared_error")
     print(e)
     w1 = model.layers[1].neurons[0].w[0]
@@ -60,7 +61,7 @@ def main() -> None:
           f"= {layer2.dW[0, 0]:.8f}   (w₁.grad from backward(): {w1.grad:.8f})")
     SGD(model.parameters(), lr=1.0).step()
     print(f"one step with learning rate 1: w₁ = 0.92 − ({w1.grad:.8f}) = {w1.data:.8f}")
-    print("picture:", render(e.graph(), out / "explain_layers_seed002.svg"))
+    print("picture:", render(e.graph(), out / "explain_layers_worked_example.svg"))
 
     print("\n2. Seed 003: tanh hidden layer, sigmoid output, cross-entropy\n")
     model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=3)
@@ -68,7 +69,7 @@ def main() -> None:
     print(e)
     a2, d2 = e.layers[-1].a[0], e.layers[-1].delta[0]
     print(f"\nδ² = a² − y = {a2:.6f} − 1 = {a2 - 1:.6f}; the graph's δ² = {d2:.6f}")
-    print("picture:", render(e.graph(), out / "explain_layers_seed003.svg"))
+    print("picture:", render(e.graph(), out / "explain_layers_two_layer.svg"))
 
     print("\n3. ReLU hidden layer, linear output, softmax cross-entropy over 3 classes\n")
     model = MLP(2, [4, 3], activation="relu", output_activation="linear", seed=4)

@@ -2,8 +2,9 @@
 
     python examples/neuron_graph.py [--out DIR]
 
-The documents' single neuron: z = w·a + b, a' = σ(z), and the quadratic cost C = ½(a' − y)². Every edge of the
-picture carries its local derivative; the red path from w to C multiplies out to ∂C/∂w, which is w.grad.
+The single neuron of the reference documents (README, References): z = w·a + b, a' = σ(z), and the quadratic
+cost C = ½(a' − y)². Every edge of the picture carries its local derivative; the red path from w to C
+multiplies out to ∂C/∂w, which is w.grad.
 Writes neuron_graph.svg and neuron_graph.png (and the same with the weighted sum expanded) into DIR.
 """
 

@@ -70,7 +70,10 @@ def main() -> None:
     assert abs(path[-1][0] - 1) < 1e-9 and abs(path[-1][1] - 1) < 1e-9
 
     csv = out_dir / "newton_rosenbrock.csv"
-    csv.write_text("step,x,y,f\n" + "".join(f"{i},{x!r},{y!r},{z!r}\n" for i, (x, y, z) in enumerate(path)))
+    # plain decimal numbers (repr of a float: the shortest text that reads back to the same float), never
+    # numpy's np.float64(...) repr, so csv and float() read the file back exactly
+    csv.write_text("step,x,y,f\n" + "".join(f"{i},{float(x)!r},{float(y)!r},{float(z)!r}\n"
+                                            for i, (x, y, z) in enumerate(path)))
     print(f"wrote {csv}")
 
 

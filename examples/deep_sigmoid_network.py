@@ -1,6 +1,7 @@
-"""Seed 000's network: 4 inputs, sigmoid hidden layers 15-14-15-16, 2 sigmoid outputs, 3 training samples.
+"""A deep sigmoid network (from “Machine learning on biology S2”, 2019; see README, References):
+4 inputs, sigmoid hidden layers 15-14-15-16, 2 sigmoid outputs, 3 training samples.
 
-    python examples/seed000_network.py [--out DIR]
+    python examples/deep_sigmoid_network.py [--out DIR]
 
 The cost is ½ squared error summed over the three samples; each step is one gradient-descent update from the
 gradients backward() accumulates over all samples. Prints the cost as it falls and a prediction for a new
@@ -41,7 +42,8 @@ def main() -> None:
     for x, y in zip(X, Y):
         print(f"x = {x} → {[round(o.data, 3) for o in model(x)]}  (target {y})")
     print("new input [0.19, 0.51, 0.49, 0.29] →", [round(o.data, 3) for o in model([0.19, 0.51, 0.49, 0.29])])
-    print("wrote", plot_loss_curve(costs, args.out / "seed000_cost.png", title="seed 000 network: ½ Σ squared error"))
+    print("wrote", plot_loss_curve(costs, args.out / "deep_sigmoid_network_cost.png",
+                                     title="4-15-14-15-16-2 sigmoid network: ½ Σ squared error"))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""Seed 004's chain of single neurons: x → a¹ = σ(w¹x + b¹) → a² = σ(w²a¹ + b²), cost C = ½(a² − y)².
+"""A chain of two sigmoid neurons (from Alex Punnen's “The Maths behind Neural Networks”, 2019-2021; README,
+References): x → a¹ = σ(w¹x + b¹) → a² = σ(w²a¹ + b²), cost C = ½(a² − y)².
 
-    python examples/seed004_chain.py [--out DIR]
+    python examples/two_neuron_chain.py [--out DIR]
 
 The chain rule written out link by link, beside backward():
 δ² = ∂C/∂z² = (a² − y)·σ'(z²), ∂C/∂w² = δ² a¹, ∂C/∂b² = δ²;

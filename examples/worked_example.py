@@ -1,6 +1,7 @@
-"""Seed 002's worked example: one sigmoid output at 0.79, target 1, squared error; ∂E/∂w₁ by backward().
+"""∂E/∂w₁ of a worked example (John Jakobsen's “Math Behind Neural Networks”, 2022; README, References):
+one sigmoid output at 0.79, target 1, squared error; ∂E/∂w₁ by backward().
 
-    python examples/seed002_worked_example.py [--out DIR]
+    python examples/worked_example.py [--out DIR]
 
 By hand: ∂E/∂out = −(1 − 0.79) = −0.21, ∂out/∂net = 0.79·0.21 = 0.1659, ∂net/∂w₁ = 0.92 (the input on w₁),
 so ∂E/∂w₁ = −0.21 · 0.1659 · 0.92. Here one Neuron is set up to give that output and backward() does the rest;

@@ -1,6 +1,7 @@
-"""Seed 003's two-layer network: 2 inputs, 4 tanh hidden units, 1 sigmoid output, cross-entropy cost.
+"""A two-layer network's matrix backward rules (from Marshall Shen's “The math of neural networks”; README,
+References): 2 inputs, 4 tanh hidden units, 1 sigmoid output, cross-entropy cost.
 
-    python examples/seed003_two_layer.py [--out DIR]
+    python examples/matrix_backward_two_layer.py [--out DIR]
 
 First the backward rules for one sample, by hand (numpy) beside backward():
 dz² = a² − y, dW² = dz² (a¹)ᵀ, db² = dz², dz¹ = (W²)ᵀ dz² ⊙ (1 − (a¹)²), dW¹ = dz¹ xᵀ, db¹ = dz¹.
@@ -49,7 +50,8 @@ def main() -> None:
     history = fit(model, X, labels, loss="binary_cross_entropy", lr=1.0, epochs=150, progress=False)
     print(f"XOR, 80 points: J from {history.loss[0]:.3f} to {history.loss[-1]:.3f} in 150 steps, "
           f"accuracy {history.accuracy[-1]:.0%}")
-    print("wrote", plot_loss_curve(history.loss, out_dir / "seed003_cost.png", title="seed 003: 2-4-1 on XOR"))
+    print("wrote", plot_loss_curve(history.loss, out_dir / "matrix_backward_two_layer_cost.png",
+                                   title="2-4-1 tanh/sigmoid network on XOR"))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Seed 001's single-hidden-layer network for K classes: sigmoid hidden units, K outputs turned into
-probabilities by softmax, trained with the cross-entropy of the true class.
+"""One hidden layer and softmax for K classes (from Jyotir Sai's “Deriving Neural Networks”; README, References):
+sigmoid hidden units, K outputs turned into probabilities by softmax, trained with the cross-entropy of the true class.
 
-    python examples/seed001_one_hidden_layer.py [--out DIR]
+    python examples/softmax_one_hidden_layer.py [--out DIR]
 
 Hidden units Z_m = σ(α₀ₘ + αₘᵀX), outputs T_k = β₀ₖ + βₖᵀZ, probabilities softmax(T)_k. For one sample the
 gradient of −log softmax(T)_y with respect to T is softmax(T) − onehot(y): checked against backward(), then
@@ -42,8 +42,8 @@ def main() -> None:
                   progress=False)
     print(f"3 blobs, 90 points: loss {history.loss[0]:.3f} → {history.loss[-1]:.3f}, "
           f"accuracy {history.accuracy[0]:.0%} → {history.accuracy[-1]:.0%}")
-    print("wrote", plot_loss_curve(history.loss, out_dir / "seed001_loss.png", accuracy=history.accuracy,
-                                   title="seed 001: one hidden layer, softmax output"))
+    print("wrote", plot_loss_curve(history.loss, out_dir / "softmax_one_hidden_layer_loss.png",
+                                   accuracy=history.accuracy, title="one hidden layer, softmax output"))
 
 
 if __name__ == "__main__":
