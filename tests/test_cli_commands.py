@@ -147,11 +147,48 @@ def test_gradcheck_prints_the_figures_and_passes(capsys):
 
 
 def test_gradcheck_exit_status_1_when_a_derivative_disagrees(capsys):
-    # Next to the pole of 1/x the central difference straddles it: the numeric derivative is far from -1/x².
-    status = main(["gradcheck", "1/x", "x=1e-7"])
+    # x + 1e12 rounds x ± 1e-6 to the same float: the finite difference is 0, far from the analytic 1.
+    status = main(["gradcheck", "(x + 1e12) - 1e12", "x=1"])
     printed, err = capsys.readouterr()
     assert status == 1, err
     value, analytic, numeric, *_, verdict = gradcheck_rows(printed)["∂f/∂x"]
-    assert float(analytic) == pytest.approx(-1e14) and verdict == "FAIL"
-    assert float(numeric) > 0
+    assert float(analytic) == 1 and float(numeric) == 0 and verdict == "FAIL"
     assert printed.splitlines()[-1] == "failed: 1 of 1 derivative(s) disagree with finite differences"
+
+
+@pytest.mark.parametrize("expr, x, exact", [("relu(x)", 1e-7, 1.0), ("abs(x)", -1e-7, -1.0), ("1/x", 1e-7, -1e14)])
+def test_gradcheck_a_step_past_a_nearby_kink_or_pole_is_retried_smaller_not_called_a_kink(capsys, expr, x, exact):
+    status = main(["gradcheck", expr, f"x={x}"])
+    printed, err = capsys.readouterr()
+    assert status == 0, err
+    value, analytic, numeric, *_, verdict = gradcheck_rows(printed)["∂f/∂x"]
+    assert verdict == "ok" and float(analytic) == exact and float(numeric) == pytest.approx(exact, rel=1e-3)
+    summary = printed.splitlines()[-1]
+    assert summary.startswith("passed: all 1 derivative(s) agree") and "kink or pole of f near" in summary
+    assert "checked with step" in summary and "one-sided rule" not in summary
+
+
+def test_gradcheck_at_a_kink_itself_still_uses_the_one_sided_rule(capsys):
+    assert main(["gradcheck", "relu(x)", "x=0"]) == 0
+    printed = capsys.readouterr()[0]
+    assert gradcheck_rows(printed)["∂f/∂x"][-1] == "kink" and "one-sided rule at a kink" in printed
+
+
+@pytest.mark.parametrize("expr, x", [("sqrt(x)", 1e-9), ("log(x)", 1e-9), ("sqrt(1 - x)", 1 - 1e-9)])
+def test_gradcheck_a_probe_outside_the_domain_is_said_and_retried_with_a_smaller_step(capsys, expr, x):
+    status = main(["gradcheck", expr, f"x={x!r}"])
+    printed, err = capsys.readouterr()
+    assert status == 0, err
+    assert gradcheck_rows(printed)["∂f/∂x"][-1] == "ok"
+    summary = printed.splitlines()[-1]
+    assert "the finite-difference probe x " in summary and "left f's domain" in summary
+    assert "checked with the smaller step" in summary or "checked with the forward difference" in summary
+
+
+def test_gradcheck_says_so_when_no_smaller_step_inside_the_domain_agrees(capsys):
+    # 1e-13 is closer to sqrt's edge than the smallest step tried (1e-12): no central step fits, and the
+    # one-sided quotients are far off on so curved a function
+    assert main(["gradcheck", "sqrt(x)", "x=1e-13"]) == 1
+    printed = capsys.readouterr()[0]
+    assert gradcheck_rows(printed)["∂f/∂x"][-1] == "FAIL"
+    assert "left f's domain" in printed and "agrees either" in printed

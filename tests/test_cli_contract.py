@@ -400,3 +400,57 @@ def test_random_constant_expressions_give_pythons_number_or_are_refused():
         assert expected is not None and got == expected, (text, got, expected)
 
     check()
+
+
+# -- one error prefix, and hints for values given the wrong way -----------------------------------------------
+
+@pytest.mark.parametrize("argv, command", [
+    (["train", "--layers", "x"], "train"),                    # argparse's own check, in the sub-parser
+    (["graph"], "graph"),                                     # a missing argument
+    (["gradcheck", "x*y", "x=2", "--eps", "3"], "gradcheck"),  # an unknown option, found by the main parser
+    (["explain", "x*y", "x=2", "y=3"], "explain"),            # --wrt missing
+    (["gradcheck", "1/x", "x=0"], "gradcheck"),               # a DomainError from the engine
+    (["gradcheck", "x*", "x=0"], "gradcheck"),                # an ExpressionError from the parser
+    (["train", "--samples", "1"], "train"),                   # a UsageError from the command
+    (["bogus"], None),
+    ([], None),
+])
+def test_every_error_line_has_the_one_prefix_naming_the_command(capsys, argv, command):
+    line = refused(capsys, *argv)
+    prefix = f"autograd-nn {command}: error: " if command else "autograd-nn: error: "
+    assert line.startswith(prefix), line
+    assert line.count("error:") == 1 and not line[len(prefix):].startswith(f"{command}:"), line
+
+
+def test_explain_with_the_value_in_wrt_says_how_to_split_it(capsys):
+    line = refused(capsys, "explain", "x*y", "--wrt", "x=2", "y=3")
+    assert "--wrt takes a variable's name only" in line and line.endswith("--wrt x x=2 y=3")
+
+
+@pytest.mark.parametrize("argv, example", [
+    (["gradcheck", "x*y", "--x", "x=2", "y=3"], "EXPR x=2"),
+    (["gradcheck", "x*y", "--x=2", "y=3"], "EXPR x=2"),
+    (["graph", "x*y", "--x", "2", "y=3"], "EXPR x=2"),
+    (["explain", "x*y", "--y", "3", "--wrt", "x", "x=2"], "EXPR y=3 --wrt NAME"),
+    (["gradcheck", "--x", "x=2"], "EXPR x=NUMBER"),
+])
+def test_a_variable_given_as_an_option_gets_a_hint(capsys, argv, example):
+    line = refused(capsys, *argv)
+    assert "unrecognized arguments" in line and "NAME=VALUE with no dashes" in line and line.endswith(example + ")")
+
+
+def test_train_help_shows_every_default_including_a_zero(capsys):
+    assert main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr()[0].split())
+    assert "the batches (default: 0)" in text and "learning rate (default: 0.05)" in text
+
+
+def test_train_warns_when_the_loss_diverges_and_not_otherwise(capsys, tmp_path):
+    common = ["train", "--samples", "20", "--layers", "3", "--epochs", "3", "--no-progress", "--out", tmp_path]
+    status, out, err = run(capsys, *common, "--lr", "1e6")
+    assert status == 0 and "final loss" in out
+    (warning,) = err.splitlines()
+    assert warning.startswith("autograd-nn train: warning: training diverged: the loss went from ")
+    assert "(untrained)" in warning and warning.endswith("try a smaller --lr than 1e+06")
+    status, out, err = run(capsys, *common)
+    assert status == 0 and "warning" not in err

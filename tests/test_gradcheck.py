@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 
 from autograd_nn import DomainError, Value, define_op, relu
-from autograd_nn.testing import GradcheckError, gradcheck
+from autograd_nn.testing import GradcheckError, compare_derivatives, format_table, gradcheck
+from autograd_nn.testing.gradcheck import summary_line
 from autograd_nn.testing.strategies import expressions
 
 good_sin = define_op("sin", math.sin, lambda x, out: good_cos(x))
@@ -182,3 +183,27 @@ def test_summary_line_without_kinks_and_with_failures():
     assert [line.split()[-1] for line in format_table(rows).splitlines()[1:]] == ["FAIL", "kink"]
     assert summary_line(rows) == ("failed: 1 of 2 derivative(s) disagree with finite differences; "
                                   "1 accepted by the one-sided rule at a kink (∂f/∂x1)")
+
+
+def test_a_mixed_second_derivative_row_shows_both_variables_values():
+    rows = compare_derivatives(lambda x, y: x * x * y, [0.5, -1.25], order=2)
+    mixed = {r["input"]: r for r in rows}
+    assert mixed["∂²f/∂x0∂x1"]["point"] == (0.5, -1.25) and mixed["∂²f/∂x1∂x0"]["point"] == (-1.25, 0.5)
+    assert "point" not in mixed["∂²f/∂x0∂x0"]
+    lines = {line.split()[0]: line for line in format_table(rows).splitlines()[1:]}
+    assert lines["∂²f/∂x0∂x1"].split()[1:3] == ["0.5,", "-1.25"]
+    assert lines["∂²f/∂x0∂x0"].split()[1] == "0.5" and lines["∂²f/∂x1∂x1"].split()[1] == "-1.25"
+
+
+def test_a_probe_outside_the_domain_is_retried_and_the_row_says_with_which_step():
+    rows = compare_derivatives(lambda x: x.sqrt(), [1e-9])
+    (row,) = rows
+    assert row["ok"] and not row["kink"] and row["step"] < 1e-9
+    assert "left f's domain" in row["note"] and "sqrt(" in row["note"]
+    assert summary_line(rows).startswith("passed: all 1 derivative(s) agree") and row["note"] in summary_line(rows)
+    assert gradcheck(lambda x: x.sqrt(), [1e-9])
+
+
+def test_rows_checked_with_the_given_step_carry_no_note():
+    rows = compare_derivatives(lambda x, y: (x * y).tanh(), [0.3, -0.7], order=2)
+    assert all(r["step"] == 1e-6 and r["note"] is None for r in rows)

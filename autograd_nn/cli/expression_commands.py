@@ -75,7 +75,7 @@ def gradcheck(options: argparse.Namespace) -> int:
     expr = parse_expression(options.expr)
     work = len(expr.variables) * expr.operations
     if work > MAX_GRADCHECK_WORK:
-        raise UsageError(f"gradcheck: {len(expr.variables):,} variables × {expr.operations:,} operations is too "
+        raise UsageError(f"{len(expr.variables):,} variables × {expr.operations:,} operations is too "
                          f"much work (each variable's check evaluates the whole expression 2 or 3 times): at most "
                          f"{MAX_GRADCHECK_WORK:,} variables × operations")
     expr, leaves, _ = build(options)
@@ -95,6 +95,12 @@ def gradcheck(options: argparse.Namespace) -> int:
 
 def explain(options: argparse.Namespace) -> int:
     expr = parse_expression(options.expr)
+    name, sep, number = options.wrt.partition("=")
+    if sep and variable_name(name) in expr.variables:  # --wrt x=2: the name and the value given as one
+        rest = " ".join(options.values)
+        raise UsageError(f"--wrt {shown(options.wrt, limit=30)}: --wrt takes a variable's name only, and the value "
+                         f"goes with the others: --wrt {variable_name(name)} {variable_name(name)}={number.strip()}"
+                         f"{' ' + rest if rest else ''}")
     wrt = variable_name(options.wrt)
     expr, leaves, root = build(options, label_nodes=True)
     if wrt not in leaves:

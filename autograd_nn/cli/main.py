@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -34,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
             message += f" (one of {', '.join(COMMANDS)}; autograd-nn --help says what each does)"
         if len(message) > MAX_MESSAGE:
             message = message[:MAX_MESSAGE] + f"… ({len(message):,} characters)"
-        raise a.UsageError(f"{self.prog}: error: {message}")
+        raise a.UsageError(message)  # main() writes the one prefix every error gets
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -42,7 +43,9 @@ class _Formatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if "%(default)" in text or not action.option_strings or action.default in (None, False, argparse.SUPPRESS):
+        # by identity: a default of 0 (--seed) is shown, though 0 == False
+        if "%(default)" in text or not action.option_strings or any(
+                action.default is hidden for hidden in (None, False, argparse.SUPPRESS)):
             return text
         return f"{text} (default: %(default)s)".lstrip()
 
@@ -112,6 +115,31 @@ def _dash_hint(argv: Sequence[str]) -> str:
             f"{'--wrt NAME ' if argv[0] == 'explain' else ''}-- {a.quoted(dashed)} NAME=VALUE ...)")
 
 
+def _option_hint(argv: Sequence[str], extra: Sequence[str]) -> str:
+    """For an expression command given an unknown option such as --x: variables take no dashes."""
+    if not argv or argv[0] not in ("graph", "gradcheck", "explain"):
+        return ""
+    known = {"--help", "--out", "--wrt"}
+    for item in extra:
+        name, _, value = item.lstrip("-").partition("=")
+        if item.startswith("--") and item.split("=")[0] not in known and name.isidentifier():
+            following = extra[extra.index(item) + 1] if extra.index(item) + 1 < len(extra) else ""
+            if not value:  # --x 2 or --x x=2: the number the user meant, if it is there
+                value = following.partition("=")[2] if following.startswith(f"{name}=") else \
+                    following if a.NUMBER.fullmatch(following) else "NUMBER"
+            example = a.quoted(f"{name}={value}", 30).strip("'\"")
+            return (f" (a variable's value is given as NAME=VALUE with no dashes, after EXPR: autograd-nn {argv[0]} "
+                    f"EXPR {example}{' --wrt NAME' if argv[0] == 'explain' else ''})")
+    return ""
+
+
+def error_prefix(argv: Sequence[str]) -> str:
+    """The one prefix of every error line: 'autograd-nn COMMAND: error: ' once a command is named, else
+    'autograd-nn: error: '."""
+    command = next((item for item in argv if not item.startswith("-")), None)
+    return f"autograd-nn {command}: error: " if command in COMMANDS else "autograd-nn: error: "
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 a failed gradcheck, 2 bad input)."""
     parser = build_parser()
@@ -125,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(options, "values") and not any(item.startswith("-") for item in extra):
             options.values, extra = [*options.values, *extra], []
         if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            parser.error(f"unrecognized arguments: {' '.join(extra)}{_option_hint(argv, extra)}")
         return COMMANDS[options.command](options)
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
@@ -133,8 +161,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = " ".join(str(exc).split("\n"))  # one line, whatever the message
         if isinstance(exc, a.UsageError) and ("required: EXPR" in message or "unrecognized arguments" in message):
             message += _dash_hint(argv)  # argparse took an EXPR such as -x*y for an option
-        print(message if message.startswith("autograd-nn") else f"autograd-nn: error: {message}", file=sys.stderr)
+        print(error_prefix(argv) + message, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("autograd-nn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early (autograd-nn ... | head): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's final flush is quiet
+        return 141

@@ -13,7 +13,7 @@ from .. import data, optim
 from ..engine import DomainError, Value
 from ..nn import MLP, Model, Neuron
 from ..serialize import ModelFileError, save_mlp
-from ..train import History, fit
+from ..train import LOSSES, Batch, History, batch_loss, fit
 from .args import UsageError, output_dir, output_file
 
 # plots (matplotlib) and viz (graphviz) are imported inside the commands that draw: they are slow to load.
@@ -28,6 +28,7 @@ MAX_TRAINING_WORK = 500_000_000  # samples × epochs × parameters: about 3-20 m
 GRID = 80  # the decision boundary's grid is GRID × GRID points for a network of up to GRID_WORK / GRID² parameters
 GRID_WORK = GRID * GRID * 1_000  # (the default 337 has it), coarser for a larger one: 40 × 40 for --layers 1000,
 MIN_GRID = 20  # 20 × 20 from 16,000 parameters on; drawing then takes at most about 10-20 s here
+DIVERGED = 10  # training diverged when its last epoch's loss is this many times the untrained network's
 
 
 def parameter_count(hidden: list[int], outputs: int) -> int:
@@ -79,8 +80,9 @@ def _phase(options: argparse.Namespace, text: str) -> None:
 
 def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss: str, optimizer: str, lr: float,
            epochs: int, batch_size: int, seed: int,
-           progress: bool | None) -> tuple[MLP, np.ndarray, np.ndarray, History]:
-    """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history)."""
+           progress: bool | None, demo: bool = False) -> tuple[MLP, np.ndarray, np.ndarray, History]:
+    """Make the data, the model and the optimizer, and run ``fit``; returns (model, X, y, history). A warning on
+    stderr says when the loss ends far above the untrained network's (a learning rate too large)."""
     X, y = getattr(data, dataset)(n=samples, seed=seed)
     classes = int(np.max(y)) + 1
     if classes > 2 and loss != "cross_entropy":
@@ -91,6 +93,8 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
     output_activation = "sigmoid" if loss == "binary_cross_entropy" else "linear"
     model = MLP(2, [*hidden, outputs], activation=activation, output_activation=output_activation, seed=seed)
     opt = optim.Adam(model.parameters(), lr=lr) if optimizer == "adam" else optim.SGD(model.parameters(), lr=lr)
+    loss_fn, target, _ = LOSSES[loss]
+    untrained = batch_loss(model, Batch(X, y, loss_fn, target, None, 0.0))[0].data  # one forward pass, no step
     try:
         history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
                       progress=progress, seed=seed)
@@ -102,6 +106,10 @@ def _train(dataset: str, samples: int, hidden: list[int], activation: str, loss:
         raise UsageError(f"the sigmoid output reached exactly 0 or 1, where --loss binary_cross_entropy is infinite "
                          f"({exc}); use --loss bce (the same loss from the logit, finite everywhere) or a smaller "
                          f"--lr than {lr:g}") from None
+    if history.loss[-1] > DIVERGED * untrained:  # finite, but far worse than where it started: say so
+        print(f"autograd-nn {'demo' if demo else 'train'}: warning: training diverged: the loss went from "
+              f"{untrained:.4g} (untrained) to {history.loss[-1]:.4g} after {epochs:,} epoch(s); try a smaller "
+              f"--lr than {lr:g}", file=sys.stderr)
     return model, X, y, history
 
 
@@ -175,7 +183,7 @@ def demo(options: argparse.Namespace) -> int:
 
     print("Training a 2-16-16-1 ReLU MLP on 100 moons points (hinge loss, Adam, lr 0.05)")
     model, X, y, history = _train("moons", 100, [16, 16], "relu", "hinge", "adam", 0.05, options.epochs, 32, 0,
-                                  False if options.no_progress else None)
+                                  False if options.no_progress else None, demo=True)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, "moons", options)
     _phase(options, "drawing the network diagram and one neuron's computation graph")
