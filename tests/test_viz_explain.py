@@ -118,3 +118,41 @@ def test_no_dependence_and_bad_arguments() -> None:
     assert "does not depend" in str(explain(y * 3, x)) and explain(y * 3, x).total == 0.0
     with pytest.raises(TypeError, match="must be Values"):
         explain(x, 1.0)  # type: ignore[arg-type]
+
+
+def test_paths_through_the_same_nodes_say_which_operand_they_take() -> None:
+    x = Value(2.0, label="x")
+    e = explain(x * x * x, x)
+    lines = str(e).splitlines()
+    assert lines[1].endswith("(via the left x of x * x)") and lines[2].endswith("(via the right x of x * x)")
+    assert lines[1].split("   (via")[0].split(": ", 1)[1] == lines[2].split("   (via")[0].split(": ", 1)[1]
+    assert "via" not in lines[3] and lines[-1] == "∂(x * x * x)/∂x = 12"
+    assert r"\text{(via the left x of x * x)}" in e.latex() and r"\text{(via the right x of x * x)}" in e.latex()
+    y = Value(3.0, label="y")
+    assert "via" not in str(explain(x * y + x, x))  # distinct nodes on each path: nothing to tell apart
+
+
+def test_an_n_ary_node_using_a_value_twice_names_the_operand_by_number() -> None:
+    from autograd_nn import sum_of
+
+    x = Value(2.0, label="x")
+    text = str(explain(sum_of([x, x, x * 3.0]), x))
+    assert "(via x (operand 1 of 3) of x + x + x * 3)" in text and "(operand 2 of 3)" in text
+
+
+@given(expressions(max_depth=3, max_leaves=3))
+def test_latex_never_contains_pythons_power_operator(expr) -> None:  # noqa: ANN001
+    out, xs = fresh(expr)
+    for w in xs:
+        assert "**" not in explain(out, w).latex()
+
+
+def test_latex_writes_powers_as_superscripts_and_products_as_cdot() -> None:
+    a = Value(0.5, label="a")
+    C = 0.5 * (a - 1.0) ** 2
+    C.label = "C"
+    tex = explain(C, a).latex()
+    assert "**" not in tex and r"\mathrm{(a\ -\ 1)}^{2}" in tex
+    x = Value(2.0, label="x")
+    tex = explain((x * x) ** -1.5 * x, x).latex()
+    assert "**" not in tex and "^{-1.5}" in tex and r"\cdot" in tex

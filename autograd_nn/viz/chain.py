@@ -8,32 +8,36 @@ are left out, and they add up to 0 anyway (together they contribute ∂root/∂n
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..engine import Value, topological_order, walk
 
 Factor = tuple[Value, Value, float]  # (child, parent, ∂child/∂parent)
-_Link = tuple[Factor, "_Link | None"]
+_Link = tuple[Factor, int, "_Link | None"]  # a factor, the parent's position among the child's operands, the rest
 
 
-def _unlink(link: _Link | None) -> list[Factor]:
-    path = []
+def _unlink(link: _Link | None) -> tuple[list[Factor], list[int]]:
+    path, positions = [], []
     while link is not None:
-        factor, link = link
+        factor, position, link = link
         path.append(factor)
-    return path
+        positions.append(position)
+    return path, positions
 
 
 @dataclass(frozen=True)
 class Chain:
     """∂root/∂w as the walk computed it: ``total``, the first ``paths`` written out, ``n_paths`` in all, and
     ``blocked``: nodes on the way from w whose gradient is 0, where the chain stops (e.g. a relu's input z < 0).
+    ``operands`` gives, for each factor of each written path, the parent's position among the child's operands:
+    two paths through the same nodes differ there, where a node uses one Value twice (x * x).
     """
 
     total: float
     paths: list[list[Factor]]
     n_paths: int
     blocked: list[Value]
+    operands: list[list[int]] = field(default_factory=list)
 
 
 def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
@@ -62,15 +66,16 @@ def chain(root: Value, w: Value, max_paths: int = 6) -> Chain:
             continue
         count[node] = 0
         links: list[_Link | None] = []
-        for p, d in zip(node.parents, partials[node]):
+        for position, (p, d) in enumerate(zip(node.parents, partials[node])):
             if p in count:
                 count[node] += count[p]
-                links.extend(((node, p, d), rest) for rest in written[p][:max_paths - len(links)])
+                links.extend(((node, p, d), position, rest) for rest in written[p][:max_paths - len(links)])
             elif p in depends and p not in blocked:
                 blocked.append(p)
         written[node] = links
-    paths = [_unlink(link) for link in written.get(root, [])]
-    return Chain(total, paths, count.get(root, 0), blocked)
+    unlinked = [_unlink(link) for link in written.get(root, [])]
+    return Chain(total, [path for path, _ in unlinked], count.get(root, 0), blocked,
+                 [positions for _, positions in unlinked])
 
 
 def paths_to_root(root: Value, w: Value) -> set[Value]:

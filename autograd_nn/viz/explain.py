@@ -37,8 +37,26 @@ def latex_name(name: str) -> str:
         index = "_{" + "".join(str(_SUBSCRIPT_DIGITS.index(d)) for d in digits) + "}"
     if len(name) == 1 and name.isascii() and name.isalpha():
         return name + index
-    body = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in name)
-    return (r"\mathrm{" + body + "}").replace(r"\mathrm{}", "") + index
+    return (r"\mathrm{" + _latex_formula(name) + "}").replace(r"\mathrm{}", "") + index
+
+
+def _latex_formula(text: str) -> str:
+    """The inside of \\mathrm{...} for a name: Python's ``a ** 2`` as a superscript, ``*`` as ·, the rest escaped."""
+    out = []
+    while True:
+        power = re.search(r"\s*\*\*\s*(\([^()]*\)|-?[\w.]+)", text)
+        if power is None:
+            break
+        exponent = power.group(1)
+        exponent = exponent[1:-1] if exponent.startswith("(") else exponent  # a superscript needs no parentheses
+        out.append(_latex_plain(text[:power.start()]) + "}^{" + _latex_plain(exponent) + r"}\mathrm{")
+        text = text[power.end():]
+    return "".join(out) + _latex_plain(text)
+
+
+def _latex_plain(text: str) -> str:
+    marked = text.replace(" * ", "\0")  # a product: · with the spaces around it kept
+    return "".join(r"\cdot " if ch == "*" else _LATEX_SPECIAL.get(ch, ch) for ch in marked).replace("\0", r"\ \cdot\ ")
 
 
 class Explanation:
@@ -49,11 +67,15 @@ class Explanation:
     """
 
     def __init__(self, root_name: str, w_name: str, paths: list[list[Factor]], n_paths: int, total: float,
-                 blocked: list[str] | None = None, formulas: frozenset[str] = frozenset()) -> None:
+                 blocked: list[str] | None = None, formulas: frozenset[str] = frozenset(),
+                 via: list[str] | None = None) -> None:
         self.root_name, self.w_name = root_name, w_name
         self.paths, self.n_paths, self.total = paths, n_paths, total
         self.blocked = blocked or []  # nodes with grad 0 where every path from w stops
         self.formulas = formulas
+        # per path, which operand it takes where a node uses one Value twice ("" if nowhere): paths through
+        # the same nodes (x * x * x) read the same otherwise
+        self.via = via or [""] * len(paths)
 
     def _d(self, name: str) -> str:
         return f"({name})" if name in self.formulas else name
@@ -87,11 +109,11 @@ class Explanation:
         if self.n_paths == 0:
             return f"{head} = 0   ({self.root_name} does not depend on {self.w_name})"
         lines = []
-        for path in self.paths:
+        for path, via in zip(self.paths, self.via):
             syms = self._shorten([f"∂{self._d(c)}/∂{self._d(p)}" for c, p, _ in path], " · ",
                                 "… {} more factors …") or "1"
             nums = self._shorten([f"({fmt(v)})" for _, _, v in path], "", "(… {} more …)") or "(1)"
-            lines.append(f"{syms} = {nums} = {fmt(self.product(path))}")
+            lines.append(f"{syms} = {nums} = {fmt(self.product(path))}" + (f"   (via {via})" if via else ""))
         if self.n_paths == 1:
             return f"{head} = {lines[0]}"
         out = [f"{head} = sum over {self.n_paths} paths of the product of local derivatives:"]
@@ -107,10 +129,10 @@ class Explanation:
 
         head = d(self.root_name, self.w_name)
         terms = []
-        for path in self.paths:
+        for path, via in zip(self.paths, self.via):
             syms = self._shorten([d(c, p) for c, p, _ in path], r" \cdot ", r"\cdots") or "1"
             nums = self._shorten([f"({fmt(v)})" for _, _, v in path], "", r"(\dots)") or "(1)"
-            terms.append(f"{syms} = {nums}")
+            terms.append(f"{syms} = {nums}" + (rf"\ \text{{(via {_latex_text(via)})}}" if via else ""))
         if self.n_paths <= 1:
             return f"{head} = " + (f"{terms[0]} = " if terms else "") + fmt(self.total)
         rest = self.n_paths - len(self.paths)
@@ -119,6 +141,24 @@ class Explanation:
 
     def _repr_latex_(self) -> str:
         return f"$${self.latex()}$$"
+
+
+def _latex_text(text: str) -> str:
+    """Plain words for \\text{...}: LaTeX's special characters escaped."""
+    return "".join({"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "$": r"\$", "&": r"\&",
+                    "#": r"\#", "^": r"\^{}", "~": r"\~{}"}.get(ch, ch) for ch in text)
+
+
+def _operand(name: str, position: int, count: int) -> str:
+    """'the left x' or 'the right x' for a binary op's operand; 'x (operand 2 of 3)' otherwise."""
+    return f"the {('left', 'right')[position]} {name}" if count == 2 else f"{name} (operand {position + 1} of {count})"
+
+
+def _via(path: list[tuple[Value, Value, float]], positions: list[int], names: dict[Value, str]) -> str:
+    """Where a path takes one of several uses of a Value by one node: 'the left x of x * x'; '' if nowhere."""
+    parts = [f"{_operand(names[p], k, len(child.parents))} of {names[child]}"
+             for (child, p, _), k in zip(path, positions) if sum(q is p for q in child.parents) > 1]
+    return ", ".join(parts)
 
 
 def fold(path: list[Factor], shown: set[str]) -> list[Factor]:
@@ -150,8 +190,9 @@ def explain(root: Value, w: Value, max_paths: int = MAX_PATHS_SHOWN, fold_unlabe
     w_name = names.get(w) or w.label or "w"
     found = chain(root, w, max_paths)
     paths = [[(names[child], names[p], d) for child, p, d in path] for path in found.paths]
+    via = [_via(path, positions, names) for path, positions in zip(found.paths, found.operands)]
     if fold_unlabelled:
         shown = {n.label for n in written if n.label} | {names[root], w_name}
         paths = [fold(p, shown) for p in paths]
     blocked = [names[n] for n in found.blocked]
-    return Explanation(names[root], w_name, paths, found.n_paths, found.total, blocked, formulas)
+    return Explanation(names[root], w_name, paths, found.n_paths, found.total, blocked, formulas, via)
