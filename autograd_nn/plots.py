@@ -1,6 +1,7 @@
 """Matplotlib pictures of training: the loss curve and a 2-D decision boundary.
 
-Uses the non-interactive Agg backend, so it works on machines with no display.
+Drawn with matplotlib's object API (``Figure``, never pyplot), so importing this module neither chooses nor
+changes the user's backend (no ``matplotlib.use``), no window opens, and it works on machines with no display.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")  # before pyplot is imported: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def loss_curve_figure(loss: Sequence[float], accuracy: Sequence[float] | None = None,
@@ -31,7 +29,8 @@ def loss_curve_figure(loss: Sequence[float], accuracy: Sequence[float] | None = 
     if acc is not None and len(acc) != len(values):
         raise ValueError(f"plot_loss_curve: accuracy has {len(acc)} values but loss has {len(values)}; "
                          "expected one of each per epoch")
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig = Figure(figsize=(6, 4), dpi=100)
+    ax = fig.subplots()
     epochs = np.arange(1, len(values) + 1)
     ax.plot(epochs, values, color="tab:blue", label="loss", marker="o" if len(values) == 1 else None)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))  # epochs: never 1.5
@@ -88,10 +87,11 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     scores = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])), dtype=float).reshape(gx.shape)
-    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
+    fig = Figure(figsize=(5.5, 5), dpi=100)
+    ax = fig.subplots()
     classes = int(y.max()) + 1 if y.min() >= 0 else 2
     if classes > 2:  # predict returned class indices: one shade per class, boundaries where the class changes
-        tab10 = plt.get_cmap("tab10")
+        tab10 = matplotlib.colormaps["tab10"]
         colors = [tab10(k) for k in range(classes)]  # tab10's k-th colour (an int indexes the colour list)
         ax.contourf(gx, gy, scores, levels=np.arange(classes + 1) - 0.5, colors=colors, alpha=0.25)
         ax.contour(gx, gy, scores, levels=np.arange(classes - 1) + 0.5, colors="k", linewidths=1)
@@ -109,10 +109,7 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     return _save(fig, path)
 
 
-def _save(fig: plt.Figure, path: str | Path) -> Path:
+def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
-    try:
-        fig.savefig(path)
-    finally:
-        plt.close(fig)
+    fig.savefig(path)  # a Figure of its own (no pyplot): nothing to close, garbage-collected with fig
     return path

@@ -49,3 +49,17 @@ def test_bad_histories_are_named(tmp_path, loss, accuracy, exc, match):
     with pytest.raises(exc, match=match):
         plot_loss_curve(loss, tmp_path / "loss.png", accuracy=accuracy)
     assert not (tmp_path / "loss.png").exists()
+
+
+def test_importing_plots_keeps_the_users_backend_and_loads_no_pyplot(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import matplotlib, sys; matplotlib.use('pdf'); import autograd_nn.plots as plots; "
+            "plots.plot_loss_curve([1.0, 0.5], sys.argv[1]); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "loss.png")], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["pdf", "False"]
+    assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
