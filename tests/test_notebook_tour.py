@@ -105,3 +105,15 @@ def test_the_move_to_pytorch_agrees(executed):
     assert len(losses) == 3 and losses[-1] < losses[0]
     table = text[text.index("input "):].splitlines()
     assert len(table) == 1 + 7 and all(line.endswith("ok") for line in table[1:])
+
+
+def test_what_the_notebook_writes_is_ignored_by_git():
+    import shutil
+    import subprocess
+
+    root = NOTEBOOK.parent.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for where in ("examples/tour_output/loss.png", "tour_output/backward.html"):
+        result = subprocess.run(["git", "check-ignore", "-q", where], cwd=root, timeout=30)
+        assert result.returncode == 0, f"{where} would show as untracked after running the notebook"
