@@ -2,7 +2,8 @@
 
 Each step: zero the gradients, compute the batch loss L = (1/n) Σᵢ loss(model(xᵢ), yᵢ) + l2·Σ p², call
 backward(), then optimizer.step(). Computing "L and its gradients" is one replaceable function (`backend`),
-so a faster engine (e.g. a recorded tape) can plug in without this module importing it.
+so a faster engine (``autograd_nn.tape.TapeBackend``, a recorded tape) can plug in; the batch it is handed
+(:class:`Batch`) says what the loss is, which targets are numbers and how eager code computes the step.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -62,7 +63,11 @@ class History:
 
 @dataclass
 class Batch:
-    """One batch handed to a backend: the rows of X, their raw labels, and the fit() settings they need."""
+    """One batch handed to a backend: the rows of X, their raw labels, and the fit() settings they need.
+
+    Its methods are what a backend that records the loss (``autograd_nn.tape.TapeBackend``) asks of it, so that the
+    backend needs to know nothing of losses: :meth:`numeric_targets`, :meth:`graph` and :meth:`eagerly`.
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -70,6 +75,43 @@ class Batch:
     target: Callable[[Any], Any]
     predict: Callable[[Any], int] | None
     l2: float
+
+    def numeric_targets(self, model: Any) -> list[Any] | None:
+        """The targets as floats (a float, or a list of floats for several outputs), if the loss uses them only as
+        numbers in arithmetic (so they can be leaves of a recorded graph), or as one-hot rows for cross_entropy on
+        a model that states its outputs (``model.nouts``); else None."""
+        if self.loss is _CROSS_ENTROPY:
+            nouts = getattr(model, "nouts", None)
+            if not (isinstance(nouts, list) and nouts and isinstance(nouts[-1], int)):
+                return None
+            eye = np.eye(nouts[-1]).tolist()
+            return [eye[int(self.target(y))] for y in self.y]
+        if self.loss not in _NUMERIC_TARGETS:
+            return None
+        out: list[Any] = []
+        for y in self.y:
+            t = np.asarray(self.target(y), dtype=float)
+            if t.ndim > 1:
+                return None
+            out.append(float(t) if t.ndim == 0 else t.tolist())
+        return out
+
+    def graph(self, model: Model, rows: Sequence[Sequence[float | Value]],
+              targets: list[Any] | None = None) -> tuple[Value, list[Value | list[Value]]]:
+        """:func:`batch_loss` on these input rows, with ``targets`` (one per row, in the form
+        :meth:`numeric_targets` gives, as Values) in place of the labels' targets when given: cross_entropy then
+        reads its class as a one-hot row (:func:`one_hot_cross_entropy`)."""
+        batch = self
+        if targets is not None:
+            it = iter(targets)
+            batch = replace(self, target=lambda _y: next(it))
+            if self.loss is _CROSS_ENTROPY:
+                batch = replace(batch, loss=one_hot_cross_entropy)
+        return batch_loss(model, batch, rows)
+
+    def eagerly(self, model: Model) -> BatchResult:
+        """This batch's step as eager code computes it (:func:`value_backend`)."""
+        return value_backend(model, self)
 
 
 BatchResult = tuple[float, int]  # (the batch loss L, how many rows the prediction rule got right)
@@ -95,6 +137,21 @@ def batch_loss(model: Model, batch: Batch,
         ps = model.parameters()
         total = total + batch.l2 * weighted_sum(ps, ps)  # Σ p·p as one fused node
     return total, outs
+
+
+# The named losses that use their target only as a number in arithmetic (so it can be a leaf of a recorded graph).
+_NUMERIC_TARGETS = {LOSSES[name][0] for name in ("hinge", "bce", "binary_cross_entropy", "squared_error", "mse")}
+_CROSS_ENTROPY = LOSSES["cross_entropy"][0]
+
+
+def one_hot_cross_entropy(out: Any, onehot: list[Value]) -> Value:
+    """softmax_cross_entropy(out, k) with the class as a one-hot row of leaves: log Σ e^zⱼ − Σⱼ tⱼ·zⱼ, on a graph
+    that does not depend on the labels, so that every batch of one shape replays on one tape. The picked logit is
+    exact (0 + 0·z₀ + 1·z_k + 0·z₂ is z_k) and so are its gradients (∂/∂zⱼ = −tⱼ). As for any recorded
+    log_sum_exp, its shift m (the largest logit) is a constant of the recorded batch: later batches differ from
+    eager code in the last bits, and an exp that would overflow sends the step to eager code."""
+    z = out if isinstance(out, list) else [out]
+    return L.log_sum_exp(z) - weighted_sum(onehot, z)
 
 
 def value_backend(model: Model, batch: Batch) -> BatchResult:

@@ -313,14 +313,14 @@ def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
 
 def tape_memory(w: Workload) -> str:
     """The arrays a Tape of the workload's step keeps (model(list(x)), mean_loss): values and gradients (one float64
-    per slot each), and the index arrays of the kernels that gather."""
+    per place each), and the index arrays of the kernels that gather."""
     tape = Tape(loss_graph(library_model(w, initial_weights(w.sizes)), w, "floats", "mean_loss"))
     slots = [getattr(k, name) for k in tape.plan.kernels for name in ("rows", "block", "w", "a", "b", "A", "W")
              if hasattr(k, name)]
     flat = [s for x in slots for s in (x if isinstance(x, list) else [x])]
     index = sum(s.index.nbytes for s in flat if isinstance(s.index, np.ndarray))
-    arrays = tape._values.nbytes + tape._grads.nbytes
-    return (f"Tape arrays: {tape.plan.size} slots ({tape.n_nodes} nodes recorded, {len(tape.leaves)} leaves), "
+    arrays = tape.values.nbytes + tape.gradients.nbytes
+    return (f"Tape arrays: {tape.plan.size} places ({tape.n_nodes} nodes recorded, {len(tape.leaves)} leaves), "
             f"values + gradients {arrays / 1024:.1f} KiB, gather indices {index / 1024:.1f} KiB, "
             f"{len(tape.plan.kernels)} kernels")
 

@@ -61,18 +61,16 @@ def main() -> None:
     calls = max(args.calls // 4, 1)
     print(f"step {median_us(step, calls):.1f} µs: forward {median_us(tape.forward, calls):.1f}, "
           f"gradient {median_us(tape.gradient, calls):.1f}, opt.step {median_us(opt.step, calls):.1f}")
-    if not tape._prepared:
-        print("(a plan this long runs its kernels unprepared: no closures to time)")
-        return
+    prepared = [kernel.prepare(tape.values, tape.gradients) for kernel in tape.plan.kernels]
     print(f"{'forward':>8s} {'backward':>8s}  kernel (µs, each alone)")
     total_f = total_b = 0.0
     with np.errstate(all="ignore"):
-        for kernel, forward, backward in zip(tape.plan.kernels, tape._run_forward, reversed(tape._run_backward)):
+        for kernel, (forward, backward) in zip(tape.plan.kernels, prepared):
             f, b = median_us(forward, args.calls), median_us(backward, args.calls)
             total_f, total_b = total_f + f, total_b + b
             print(f"{f:8.2f} {b:8.2f}  {str(kernel).split('#')[0].strip()[:100]}")
     print(f"{total_f:8.1f} {total_b:8.1f}  all kernels")
-    vals = tape._values
+    vals = tape.values
     print(f"the forward's finite check over {vals.size} values: "
           f"{median_us(lambda: np.isfinite(vals).all(), args.calls):.2f} µs")
 

@@ -391,19 +391,12 @@ def test_value_reads_a_recorded_node_after_forward():
         tape.value(inner)
 
 
-def test_check_detects_a_changed_graph(monkeypatch):
-    import autograd_nn.tape as tape_module
-
+def test_a_tape_keeps_its_root_its_leaves_and_its_size():
     x = Value(2.0)
     y = x * 3
     tape = Tape(y)
-    tape.check()
     assert (tape.root, tape.n_nodes, tape.leaves) == (y, 3, tape.program.leaves)
-    # A recorded graph cannot change through the public API: pretend that the walk now finds one more leaf.
-    walked = tape_module.topological_order
-    monkeypatch.setattr(tape_module, "topological_order", lambda root: [Value(1.0), *walked(root)])
-    with pytest.raises(ValueError, match="graph changed"):
-        tape.check()
+    tape.check([x])  # x is a leaf of the recorded graph
 
 
 def test_root_must_be_a_value():

@@ -15,9 +15,12 @@ from autograd_nn.tape import (
     Program,
     Sums,
     Tape,
+    Places,
     WeightedSums,
-    _Slots,
     batch,
+    compile_plan,
+    first_writes,
+    float_forms,
     fold_sums,
     lay_out,
     record,
@@ -68,11 +71,11 @@ def test_a_program_prints_one_line_per_equation():
     x, y, z = Value(1.0), Value(2.0), Value(3.0)
     program = record((x * y + z + x).relu())
     lines = str(program).splitlines()
-    assert lines[0] == "{ lambda s0 s1 s2 ; (3 leaves)"
+    assert lines[0] == "{ lambda s0 s1 s2 ; (3 inputs)"
     assert [line.split()[2] for line in lines[1:-1]] == ["mul", "add", "add", "relu"]
     assert re.fullmatch(r"  s3 = mul s\d s\d", lines[1])
     assert lines[-1] == "  in s6 }"
-    assert repr(program) == "<Program: 3 leaves, 4 equations, root s6>"
+    assert repr(program) == "<Program: 3 inputs, 4 equations, root s6>"
 
 
 def test_a_long_program_prints_its_first_and_last_equations():
@@ -82,7 +85,7 @@ def test_a_long_program_prints_its_first_and_last_equations():
     text = str(record(h))
     assert "… 162 more equations" in text
     assert text.count("\n") == 1 + 30 + 1 + 8
-    assert "lambda s0 s1 s2 … s100 ; (101 leaves)" in text
+    assert "lambda s0 s1 s2 … s100 ; (101 inputs)" in text
 
 
 # -- fold_sums --------------------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ def test_a_folded_sum_is_shown_by_the_tape_and_its_inner_terms_have_no_slot():
     assert ops_of(tape.program) == ["add"] * 4 + ["tanh"]  # the recorded program: as built
     (sums, tanh) = tape.plan.kernels
     assert isinstance(sums, Sums) and sums.block.shape == (5, 1)
-    assert "sum s0:5" in str(tape) and "# 1 node of 5 terms" in str(tape)
+    assert "sum p0:5" in str(tape) and "# 1 node of 5 terms" in str(tape)
 
 
 # -- batch, rewrite_layers --------------------------------------------------------------------------------
@@ -184,41 +187,43 @@ def test_a_layer_reads_its_blocks_as_slices():
 
 def test_a_placement_is_a_permutation_and_leaves_come_first():
     program = fold_sums(record(layer_batch(5, [2, 3, 1])))
-    plan, place = lay_out(program, rewrite_layers(batch(program)))
-    assert sorted(place.tolist()) == list(range(plan.size))
+    layout = lay_out(program, rewrite_layers(batch(program)))
+    place = layout.place
+    assert sorted(place.tolist()) == list(range(layout.size))
     assert sorted(place[:len(program.leaves)].tolist()) == list(range(len(program.leaves)))
-    assert place[program.root] == plan.root
+    plan = compile_plan(layout, program.root, program.n_inputs)
+    assert place[program.root] == plan.root and plan.size == layout.size
 
 
-def test_slots_read_runs_as_views_and_add_every_repeat():
+def test_places_read_runs_as_views_and_add_every_repeat():
     arr = np.arange(20.0)
-    backwards = _Slots(np.arange(15, 5, -1))
-    assert type(backwards.index) is slice and str(backwards) == "s15:5:-1"
-    assert np.shares_memory(backwards.read(arr), arr)
-    block = _Slots(np.arange(0, 12, 2).reshape(3, 2))  # a strided run, as a block: still a view
-    assert np.shares_memory(block.read(arr), arr) and block.read(arr).tolist() == [[0, 2], [4, 6], [8, 10]]
-    block.add(arr, np.array([100.0, 1000.0]))
+    backwards = Places(np.arange(15, 5, -1))
+    assert type(backwards.index) is slice and str(backwards) == "p15:5:-1"
+    assert np.shares_memory(backwards.reader(arr)(), arr)
+    block = Places(np.arange(0, 12, 2).reshape(3, 2))  # a strided run, as a block: still a view
+    assert np.shares_memory(block.reader(arr)(), arr) and block.reader(arr)().tolist() == [[0, 2], [4, 6], [8, 10]]
+    block.adder(arr)(np.array([100.0, 1000.0]))
     assert arr[[0, 2, 4, 10]].tolist() == [100.0, 1002.0, 104.0, 1010.0]
-    repeated = _Slots(np.array([3, 3, 7]))
-    assert repeated.repeats and str(repeated) == "s[3 3 7]"
-    repeated.add(arr, np.array([1.0, 2.0, 4.0]))
+    repeated = Places(np.array([3, 3, 7]))
+    assert repeated.repeats and str(repeated) == "p[3 3 7]"
+    repeated.adder(arr)(np.array([1.0, 2.0, 4.0]))
     assert (arr[3], arr[7]) == (6.0, 11.0)
 
 
 # -- the plan, printed ------------------------------------------------------------------------------------
 
-def test_the_printed_plan_of_a_batch_is_one_line_per_group_with_slot_ranges_and_sizes():
+def test_the_printed_plan_of_a_batch_is_one_line_per_group_with_place_ranges_and_sizes():
     tape = Tape(layer_batch(20, [2, 4, 4, 1]))
     text = str(tape)
     assert repr(tape) == text
     lines = text.splitlines()
-    assert lines[0].startswith("{ lambda s0:") and lines[-1] == f"  in s{tape.plan.root} }}"
+    assert lines[0].startswith("{ lambda p0:") and lines[-1] == f"  in p{tape.plan.root} }}"
     assert len(lines) == len(tape.plan.kernels) + 2
     assert text.count("matmul-layer weighted_sum") == 3
     assert "# 20×4 grid" in text and "# 20×1 grid" in text and "# 80 nodes" in text
-    assert re.search(r"= relu s\d+:\d+ +# 80 nodes", text)
+    assert re.search(r"= relu p\d+:\d+ +# 80 nodes", text)
     for line in lines[1:-1]:  # every output range holds as many slots as the group has nodes
-        out, note = re.match(r"  (s\d+(?::\d+)?) = .*# (.*)$", line).groups()
+        out, note = re.match(r"  (p\d+(?::\d+)?) = .*# (.*)$", line).groups()
         start, _, stop = out[1:].partition(":")
         width = int(stop) - int(start) if stop else 1
         grid = re.match(r"(\d+)×(\d+) grid", note)
@@ -249,31 +254,49 @@ def test_kernel_kinds():
 
 
 def test_a_block_with_constant_steps_is_a_view_for_reading_and_adding():
-    from autograd_nn.tape import _Slots
-
     where = np.array([[10, 13, 16, 19], [9, 12, 15, 18]])  # e.g. the terms of 4 sums, the second term first
-    slots = _Slots(where)
+    slots = Places(where)
     arr = np.arange(30.0)
     view = slots.view(arr)
     assert view is not None and np.shares_memory(view, arr)
     assert (view == arr[where]).all() and (slots.reader(arr)() == arr[where]).all()
     slots.adder(arr)(np.full((2, 4), 100.0))
     assert (arr[where] == where + 100.0).all() and arr[11] == 11.0
-    assert _Slots(np.array([[1, 2], [2, 4]])).view(arr) is None  # not a grid, and a repeat: gathered
+    assert Places(np.array([[1, 2], [2, 4]])).view(arr) is None  # not a grid, and a repeat: gathered
 
 
 # -- first_writes: a gradient's first write is assigned -----------------------------------------------------
 
-def without_first_writes(monkeypatch, build):
-    """The tape of ``build()`` compiled without the first_writes pass: every gradient added up from a zero."""
-    import autograd_nn.tape as tape_module
+class _Compiled:
+    """A root's plan compiled by the passes, with or without first_writes, run over arrays of its own."""
 
-    with monkeypatch.context() as m:
-        m.setattr(tape_module, "first_writes", lambda plan: plan)
-        return Tape(build())
+    def __init__(self, root, with_first_writes):
+        program = fold_sums(record(root))
+        layout = lay_out(program, rewrite_layers(batch(program, float_forms(program))))
+        plan = compile_plan(layout, program.root, program.n_inputs)
+        self.plan = first_writes(plan) if with_first_writes else plan
+        self.vals, self.grads = np.empty(plan.size), np.zeros(plan.size)
+        self.vals[layout.place] = [v.data for v in program.nodes]
+
+    def forward(self):
+        self.plan.forward(self.vals, self.grads)
+        return float(self.vals[self.plan.root])
+
+    def gradient(self):
+        for run in self.plan.zeroed:
+            self.grads[run] = 0.0
+        self.grads[self.plan.root] = 1.0
+        self.plan.backward(self.vals, self.grads)
+        self.grads[:self.plan.n_leaves] += 0.0
+        return self.grads
 
 
-def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest(monkeypatch):
+def without_first_writes(build):
+    """``build()`` compiled without the first_writes pass: every gradient added up from a zero."""
+    return _Compiled(build(), with_first_writes=False)
+
+
+def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest():
     tape = Tape(layer_batch(10, [2, 4, 4, 1]))
     plan = tape.plan
     layers = [k for k in plan.kernels if isinstance(k, MatmulLayer)]
@@ -282,7 +305,6 @@ def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest(monk
     assert any(k.W.first for k in layers)  # the weights of a layer placed after the l2 term: it adds its part later
     assert all(k.rows[0].first for k in relus)  # a layer's outputs: read by their relu only
     assert plan.assigns_leaves
-    slots = np.arange(plan.size)
     written = np.zeros(plan.size, dtype=bool)
     written[plan.root] = True
     zeroed = np.zeros(plan.size, dtype=bool)
@@ -290,7 +312,7 @@ def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest(monk
         zeroed[run] = True
     for kernel in reversed(plan.kernels):  # replay the backward pass's writes
         for block in kernel.targets():
-            at = slots[block.index].ravel()
+            at = block.flat(plan.size)
             if block.first:
                 assert not written[at].any() and not block.repeats
             else:
@@ -298,9 +320,9 @@ def test_first_writes_assign_where_no_kernel_wrote_before_and_zero_the_rest(monk
             written[at] = True
     assert zeroed[plan.root] and (zeroed | written).all()
     # The same numbers as adding every gradient to a zero, and again on a second call (nothing left over).
-    plain = without_first_writes(monkeypatch, lambda: layer_batch(10, [2, 4, 4, 1]))
+    plain = without_first_writes(lambda: layer_batch(10, [2, 4, 4, 1]))
     assert all(not b.first for k in plain.plan.kernels for b in k.targets())
-    assert plain.plan.zeroed == [slice(None)]
+    assert plain.plan.zeroed == (slice(None),)
     assert tape.forward() == plain.forward()
     expected = plain.gradient().copy()
     for _ in range(2):
@@ -319,8 +341,7 @@ def test_a_slot_with_two_readers_is_assigned_by_the_first_write_and_added_to_by_
 
     root, hs = build(xs, ys)
     tape = Tape(root)
-    slots = np.arange(tape.plan.size)
-    h_blocks = [b for k in tape.plan.kernels for b in k.targets() if tape._slot[hs[0]] in slots[b.index]]
+    h_blocks = [b for k in tape.plan.kernels for b in k.targets() if tape.place(hs[0]) in b.flat(tape.plan.size)]
     assert sorted(b.first for b in h_blocks) == [False, True]
     fresh_xs, fresh_ys = [Value(x.data) for x in xs], [Value(y.data) for y in ys]
     eager_root, _ = build(fresh_xs, fresh_ys)
@@ -345,27 +366,15 @@ def test_a_leaf_whose_first_write_is_minus_zero_gets_eagers_plus_zero(n):
     assert [math.copysign(1.0, x.grad) for x in fresh] == [1.0] * n  # 0.0 + (−1)·0.0 = +0.0
     tape.forward()
     grads = tape.gradient()
-    got = [float(grads[tape._slot[x]]) for x in xs]
+    got = [float(grads[tape.place(x)]) for x in xs]
     assert got == [0.0] * n and [math.copysign(1.0, g) for g in got] == [1.0] * n  # y·g = −0.0, made +0.0
-
-
-@pytest.mark.parametrize("mask, runs", [
-    ([1, 1, 0, 0, 1], [slice(0, 5)]),  # a gap of 2 ≤ gap: one run
-    ([1, 0, 0, 0, 0, 1, 1], [slice(0, 1), slice(5, 7)]),
-    ([0, 0, 0], []),
-    ([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], [slice(0, 13)]),  # more than `most` runs: everything
-])
-def test_runs_cover_the_places_to_zero_with_few_slices(mask, runs):
-    from autograd_nn.tape import _runs
-
-    assert _runs(np.array(mask, dtype=bool), gap=2, most=3) == runs
 
 
 # -- the kernels' ways of adding: left to right, whatever the shape -----------------------------------------
 
-@pytest.mark.parametrize("n_nodes", [5, 150])  # below and above ROWS_FROM: accumulate down, or row by row
+@pytest.mark.parametrize("n_nodes", [5, 150])  # below and above ACCUMULATE_BELOW: accumulate down, or row by row
 def test_many_sums_of_a_few_terms_add_left_to_right(n_nodes):
-    from autograd_nn.tape import ROWS_FROM
+    from autograd_nn.engine.arithmetic import ACCUMULATE_BELOW
 
     rng = np.random.default_rng(1)
     data = (rng.standard_normal((n_nodes, 4)) * 10.0 ** rng.integers(-12, 12, (n_nodes, 4))).tolist()
@@ -373,7 +382,7 @@ def test_many_sums_of_a_few_terms_add_left_to_right(n_nodes):
     zs = [sum_of(row) for row in leaves]
     tape = Tape(sum_of([z * 2.0 for z in zs]))
     (sums,) = [k for k in tape.plan.kernels if isinstance(k, Sums) and k.stop - k.start == n_nodes]
-    assert sums.block.shape == (4, n_nodes) and (n_nodes >= ROWS_FROM) == (n_nodes == 150)
+    assert sums.block.shape == (4, n_nodes) and (n_nodes >= ACCUMULATE_BELOW) == (n_nodes == 150)
     tape.forward()
     assert [tape.value(z) for z in zs] == [z.data for z in zs]  # every node: exactly eager's float
 
@@ -393,9 +402,9 @@ def test_sum_of_squares_of_gathered_parameters_is_one_gather_each_way_with_the_p
     ps = [Value(x) for x in point]
     tape = Tape(build(ps))
     (squares,) = [k for k in tape.plan.kernels if isinstance(k, SquaredSums)]
-    assert type(squares.w.index) is not slice and "weighted_sum w=a=s[" in str(tape)
+    assert type(squares.w.index) is not slice and "weighted_sum w=a=p[" in str(tape)
     with monkeypatch.context() as m:
-        m.setattr(SquaredSums, "fits", staticmethod(lambda blocks: False))
+        m.setattr(SquaredSums, "fits", staticmethod(lambda w, a: False))
         plain = Tape(build(ps))
     assert not any(isinstance(k, SquaredSums) for k in plain.plan.kernels)
     for x in (point, [2 * v for v in point]):

@@ -47,14 +47,28 @@ def fold_weighted(w: Sequence[Any], a: Sequence[Any], b: Any) -> Any:
     return reduce(add, map(mul, w, a), b)
 
 
+ACCUMULATE_BELOW = 100
+"""A block of fewer columns than this is folded by one ``np.add.accumulate`` down its rows (a loop inside numpy,
+strictly in order: the same left fold), rather than one ``np.add`` per row (a Python loop over the rows), which
+is the faster form for many columns of a few rows."""
+
+
 def fold_rows(block: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """:func:`fold_sum` down the rows of a (terms × n) array, element by element: out[j] = ((t₀ⱼ + t₁ⱼ) + t₂ⱼ) + …
 
     The same float in every column as ``fold_sum`` of that column's numbers. ``out`` (shape (n,)) receives the
-    result when given; the rows are added one at a time into it, with no temporary array per row.
+    result when given. Many columns: the rows are added one at a time into ``out``; fewer than
+    :data:`ACCUMULATE_BELOW` columns (one sum of many terms): one ``np.add.accumulate`` down the rows, which adds
+    in the same order.
     """
     if block.ndim == 0 or len(block) == 0:
         raise ValueError(f"fold_rows: needs at least one row, got an array of shape {block.shape}")
+    if block.ndim == 2 and len(block) > 2 and block.shape[1] < ACCUMULATE_BELOW:
+        folded = np.add.accumulate(block, axis=0)[-1]
+        if out is None:
+            return np.asarray(folded, dtype=float)
+        np.copyto(out, folded)
+        return out
     if out is None:
         out = np.array(block[0], dtype=float)
     else:
@@ -72,6 +86,10 @@ def fold_weighted_rows(w: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndar
     """
     if len(w) != len(a):
         raise ValueError(f"fold_weighted_rows: w and a must have the same number of rows, got {len(w)} and {len(a)}")
+    if len(w) and np.ndim(w) == 2 and np.ndim(a) == 2:  # (n × nodes) blocks: every product at once, then the fold
+        terms = np.multiply(w, a)
+        terms[0] += b  # b + w₀·a₀ (+ is commutative: the same float as b + w₀·a₀ in that order)
+        return fold_rows(terms, out)
     if out is None:
         out = np.array(np.broadcast_to(b, np.broadcast_shapes(np.shape(b), np.shape(w[0] * a[0]) if len(w) else ())),
                        dtype=float)
@@ -82,4 +100,4 @@ def fold_weighted_rows(w: np.ndarray, a: np.ndarray, b: np.ndarray, out: np.ndar
     return out
 
 
-__all__ = ["fold_sum", "fold_weighted", "fold_rows", "fold_weighted_rows"]
+__all__ = ["fold_sum", "fold_weighted", "fold_rows", "fold_weighted_rows", "ACCUMULATE_BELOW"]
