@@ -25,7 +25,11 @@ two ways:
 
 PyTorch (optional: ``pip install -e .[bench]``, torch==2.13.0; its rows are skipped without it) runs eager on
 CPU in float64: ``nn.Sequential`` of ``nn.Linear``/``nn.ReLU``, ``torch.optim.SGD``, with
-``torch.set_num_threads`` set to numpy's BLAS thread count.
+``torch.set_num_threads`` set to numpy's BLAS thread count. JAX (optional, ``pip install jax``; its row is skipped
+without it) runs the same step as one ``jax.jit``-compiled function in float64 on CPU (``jax_enable_x64``).
+
+``--threads N`` runs every system with N threads: numpy's BLAS (through threadpoolctl), PyTorch's intra-op
+threads and XLA's CPU threads (set before jax is imported).
 """
 
 from __future__ import annotations
@@ -58,6 +62,13 @@ try:
     import torch
 except ImportError:
     torch = None
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # a dependency of autograd_nn; without it --threads does not bound numpy's BLAS
+    threadpool_limits = None
+
+jax: Any = None  # imported by load_jax(), after the thread settings that XLA reads at import
 
 ALPHA, LR = 1e-4, 0.05
 NAME = 34  # the width of the system column
@@ -285,8 +296,68 @@ def torch_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callab
     return step, grads
 
 
+# -- JAX, jit-compiled, float64, CPU ------------------------------------------------------------------------
+
+def load_jax(threads: int | None) -> None:
+    """Import jax (if installed) in float64, with ``threads`` CPU threads for XLA when given."""
+    global jax
+    if threads is not None:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                   f"intra_op_parallelism_threads={threads}").strip()
+    try:
+        import jax as jax_module
+    except ImportError:
+        return
+    jax_module.config.update("jax_enable_x64", True)
+    jax_module.config.update("jax_platform_name", "cpu")
+    jax = jax_module
+
+
+def jax_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
+    """One jit-compiled function: the loss, its gradients (jax.value_and_grad) and the SGD update."""
+    jnp = jax.numpy
+    X, y = jnp.asarray(w.X), jnp.asarray(w.y)
+    kind, n_layers = w.kind, len(weights)
+
+    def loss_of(params: Any) -> Any:
+        a = X
+        for k, (W, b) in enumerate(params):
+            z = a @ W.T + b
+            a = jnp.maximum(z, 0.0) if k < n_layers - 1 else z
+        if kind == "hinge":
+            data_loss = jnp.maximum(1.0 - y * a[:, 0], 0.0).mean()
+        else:
+            m = a.max(axis=1, keepdims=True)
+            lse = jnp.log(jnp.exp(a - m).sum(axis=1)) + m[:, 0]
+            data_loss = (lse - jnp.take_along_axis(a, y[:, None], axis=1)[:, 0]).mean()
+        return data_loss + ALPHA * sum((W * W).sum() + (b * b).sum() for W, b in params)
+
+    @jax.jit
+    def update(params: Any) -> Any:
+        loss, grads = jax.value_and_grad(loss_of)(params)
+        return loss, [(W - LR * gW, b - LR * gb) for (W, b), (gW, gb) in zip(params, grads)], grads
+
+    state: list[Any] = [[(jnp.asarray(W), jnp.asarray(b)) for W, b in weights], None]
+
+    def step() -> float:
+        loss, state[0], state[1] = update(state[0])
+        return float(loss)  # waits for the result
+
+    def grads() -> list[float]:
+        return [g for gW, gb in state[1] for row, gbi in zip(np.asarray(gW), np.asarray(gb))
+                for g in (*row.tolist(), float(gbi))]
+
+    return step, grads
+
+
 def numpy_threads() -> int:
-    """numpy's BLAS thread count: the *_NUM_THREADS variables OpenBLAS reads, else the CPUs it may use."""
+    """numpy's BLAS thread count: threadpoolctl's reading, else the *_NUM_THREADS variables OpenBLAS reads, else the
+    CPUs it may use."""
+    if threadpool_limits is not None:
+        from threadpoolctl import threadpool_info
+        blas = [lib["num_threads"] for lib in threadpool_info() if lib.get("user_api") == "blas"]
+        if blas:
+            return min(blas)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
@@ -308,6 +379,8 @@ def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
     out["numpy by hand"] = numpy_system(w, weights)
     if torch is not None:
         out["PyTorch eager f64"] = torch_system(w, weights)
+    if jax is not None:
+        out["JAX jit f64"] = jax_system(w, weights)
     return out
 
 
@@ -369,6 +442,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="PyTorch's intra-op threads (default: numpy's BLAS thread count)")
     args = parser.parse_args()
+    load_jax(args.threads)
+    if args.threads is not None and threadpool_limits is not None:
+        threadpool_limits(args.threads)  # numpy's BLAS, for the rest of the run
+    if jax is None:
+        print("JAX is not installed: its row is skipped (pip install jax)")
     if torch is None:
         print("PyTorch is not installed: its rows are skipped (pip install -e '.[bench]' for torch==2.13.0)")
     else:

@@ -115,7 +115,7 @@ def test_expressions_property_finds_the_wrong_derivative_and_shrinks_it():
     smallest = find(expressions(ops=[bad_sin]), wrong,
                     settings=settings(database=None, max_examples=500, suppress_health_check=list(HealthCheck)))
     assert str(smallest) == "sin(x0)"
-    assert smallest.n_inputs == 1 and len(smallest.steps) == 1
+    assert smallest.n_inputs == 1 and len(smallest.program.equations) == 1
 
     smallest = find(expressions(ops=[bad_square]), wrong,
                     settings=settings(database=None, max_examples=500, suppress_health_check=list(HealthCheck)))

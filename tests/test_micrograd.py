@@ -20,9 +20,9 @@ SHARED_OPS = ["add", "sub", "mul", "div", "neg", "relu", power_op(2.0), power_op
 def _on_micrograd(e):
     xs = [micrograd.Value(x) for x in e.point]
     nodes = list(xs)
-    for step in e.steps:
-        nodes.append(MICROGRAD[step.op.name](*[nodes[k] for k in step.operands]))
-    return xs, nodes[-1]
+    for eq in e.program.equations:
+        nodes.append(MICROGRAD[eq.op.name](*[nodes[k] for k in eq.args]))
+    return xs, nodes[e.program.root]
 
 
 @given(expressions(ops=SHARED_OPS, max_depth=5, max_leaves=3, with_arithmetic=False))

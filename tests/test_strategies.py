@@ -11,12 +11,12 @@ from autograd_nn import DomainError, Value, define_op, grad
 from autograd_nn.cli.expression import parse_expression
 from autograd_nn.engine import BUILTIN_OPS, Op, topological_order
 from autograd_nn.engine.ops import power_op
+from autograd_nn.tape import Equation, Program
 from autograd_nn.testing import gradcheck
 from autograd_nn.testing.strategies import (
     DEFAULT_OPS,
     MARGIN,
     Expression,
-    _Step,
     expressions,
     mlps,
     operand_counts,
@@ -126,14 +126,14 @@ def test_expressions_share_sub_expressions():
         return any(n > 1 for n in children.values())
 
     e = find(expressions(), shared, settings=FIND)
-    assert len(e.steps) == 2  # the smallest DAG: one node used twice by the next, e.g. exp(x0) * exp(x0)
+    assert len(e.program.equations) == 2  # the smallest DAG: one node used twice by the next, e.g. exp(x0) * exp(x0)
 
 
 def test_user_ops_are_drawn_together_with_arithmetic():
     cube = define_op("cube", lambda x: x ** 3, lambda x, out: 3 * x * x)
     e = find(expressions(ops=[cube]), lambda e: "cube" in str(e) and "*" in str(e), settings=FIND)
     assert {op.name for op in e.ops} == {"cube", "mul"}
-    only = find(expressions(ops=[cube], with_arithmetic=False), lambda e: len(e.steps) >= 2, settings=FIND)
+    only = find(expressions(ops=[cube], with_arithmetic=False), lambda e: len(e.program.equations) >= 2, settings=FIND)
     assert {op.name for op in only.ops} == {"cube"}
 
 
@@ -150,7 +150,8 @@ def test_depth_is_bounded():
 
 def _expr(n, *steps):
     ops = {**BUILTIN_OPS, "pow2": power_op(2.0)}
-    return Expression(n, [_Step(ops[name], args) for name, args in steps], [0.5] * n)
+    equations = tuple(Equation(n + k, ops[name], args) for k, (name, args) in enumerate(steps))
+    return Expression(Program(n, equations, n + len(steps) - 1), [0.5] * n)
 
 
 @pytest.mark.parametrize("steps, text", [

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import reject
 from hypothesis import strategies as st
 
 from ..engine import BUILTIN_OPS, DomainError, Op, Value
-from ..engine.ops import ATOM, power_op
+from ..engine.ops import power_op
+from ..tape.program import Equation, Program
 
 MARGIN = 0.05
 """How far (``op.edge``) operands stay from a point where an op is undefined, has a kink or jumps."""
@@ -130,38 +130,30 @@ def values(op: Op | str | None = None) -> st.SearchStrategy[float]:
     return operands(op).map(lambda args: args[-1])
 
 
-@dataclass(frozen=True)
-class _Step:
-    op: Op
-    operands: tuple[int, ...]  # indices into inputs + earlier steps
-
-
 class Expression:
     """A drawn computation graph: callable on Values (or numbers), with ``inputs`` to evaluate it at.
 
-    ``e(*xs)`` rebuilds the graph on new operands (a shared sub-expression is computed once and used
-    twice, so its node has several children); ``e.output`` is it evaluated at ``e.inputs``; ``str(e)`` is
-    the formula.
+    ``program`` is the graph as the project's one program record (``autograd_nn.tape.Program``: ops over numbered
+    slots, the inputs first); ``e(*xs)`` rebuilds it on new operands with :meth:`~autograd_nn.tape.Program.rebuild`
+    (a shared sub-expression is computed once and used twice, so its node has several children); ``e.output`` is
+    it evaluated at ``e.inputs``; ``str(e)`` is the formula.
     """
 
-    def __init__(self, n_inputs: int, steps: Sequence[_Step], point: Sequence[float]) -> None:
-        self.n_inputs = n_inputs
-        self.steps = tuple(steps)
+    def __init__(self, program: Program, point: Sequence[float]) -> None:
+        self.program = program
+        self.n_inputs = program.n_inputs
         self.point = tuple(point)
         self.inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
         self.output = self(*self.inputs)
 
     @property
     def ops(self) -> list[Op]:
-        return [s.op for s in self.steps]
+        return [eq.op for eq in self.program.equations]
 
     def __call__(self, *xs: Any) -> Any:
         if len(xs) != self.n_inputs:
             raise TypeError(f"{self}: takes {self.n_inputs} input(s), got {len(xs)}")
-        nodes = list(xs)
-        for s in self.steps:
-            nodes.append(s.op(*[nodes[k] for k in s.operands]))
-        return nodes[-1]
+        return self.program.rebuild(xs)[self.program.root]
 
     def formula(self) -> str:
         """The expression as text, parenthesised only where precedence needs it: ``tanh(x0 * x1) + x0``.
@@ -169,10 +161,7 @@ class Expression:
         Each op writes itself (``op.formula``), so the text reads back as the same graph: ``x0 + (x1 + x0)``
         keeps its parentheses.
         """
-        texts: list[tuple[str, int]] = [(f"x{i}", ATOM) for i in range(self.n_inputs)]
-        for s in self.steps:
-            texts.append(s.op.formula([texts[k] for k in s.operands]))
-        return texts[-1][0]
+        return self.program.formula([f"x{i}" for i in range(self.n_inputs)])
 
     def __str__(self) -> str:
         return self.formula()
@@ -214,7 +203,7 @@ def _expressions(draw: Callable[..., Any], chosen: tuple[Op, ...], counts: tuple
     point = [draw(st.integers(-200, 200)) / 100 for _ in range(n_inputs)]
     data: list[float] = list(point)
     depth = [0] * n_inputs
-    steps: list[_Step] = []
+    equations: list[Equation] = []
     n_steps = draw(st.integers(1, 2 * max_depth))
     for _ in range(n_steps):
         # The last node is the output; operands are preferably the newest nodes, so the graph stays connected.
@@ -228,8 +217,8 @@ def _expressions(draw: Callable[..., Any], chosen: tuple[Op, ...], counts: tuple
             reject()
         data.append(out)
         depth.append(1 + max(depth[i] for i in operands))
-        steps.append(_Step(op, operands))
-    return Expression(n_inputs, steps, point)
+        equations.append(Equation(len(data) - 1, op, operands))
+    return Expression(Program(n_inputs, tuple(equations), len(data) - 1), point)
 
 
 def mlps(max_inputs: int = 3, max_layers: int = 2, max_width: int = 3,
