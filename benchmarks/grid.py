@@ -90,7 +90,7 @@ def main() -> None:
             def ms(x: float | None) -> str:
                 return f"{x * 1e3:7.3f}ms" if x is not None else f"{'-':>9s}"
 
-            def ratio(x: float | None, width: int = 6) -> str:
+            def ratio(x: float | None, width: int = 6, tape: float = tape) -> str:
                 return f"{tape / x:{width}.2f}" if x else f"{'-':>{width}s}"
             print(f"{n:>8d}×{width:<5d} {ms(tape)} {ms(np_t)} {ms(torch_t)} {ms(jax_t)} {ratio(np_t)} "
                   f"{ratio(torch_t, 7)} {ratio(jax_t)} {t['build graph']:7.3f}s {t['Tape()']:7.3f}s "

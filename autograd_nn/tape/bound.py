@@ -15,12 +15,14 @@ A :class:`Bound` is made by ``Tape.bind`` and uses the tape's public methods onl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
 
 from ..engine import StaleGraphError, Value, assign, write_clock
-from ..engine.value import stamp
+
+_stamp = attrgetter("_stamp")  # a Value's write stamp: the write clock at its creation or last .data assignment
 
 
 class Tape(Protocol):
@@ -35,7 +37,7 @@ class Tape(Protocol):
 
 def _stamps(values: Sequence[Value]) -> np.ndarray:
     """The Values' write stamps (the write clock at their creation or last ``.data`` assignment)."""
-    return np.fromiter(map(stamp, values), dtype=np.int64, count=len(values))
+    return np.fromiter(map(_stamp, values), dtype=np.int64, count=len(values))
 
 
 class Bound:
