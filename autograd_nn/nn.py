@@ -1,6 +1,15 @@
 """Neuron, Layer and MLP built on `Value`: z = w·a + b as one fused node, then a = σ(z).
 
 Parameters are ordered layer by layer, neuron by neuron: each neuron's weights w₁…wₙ, then its bias b.
+
+Every parameter is labelled by its place, in the documents' notation (layer l = 1 … L counts the layers of
+weights, a⁰ = x is the input): wˡⱼₖ is the weight from neuron k of layer l−1 (input k when l = 1) to neuron j of
+layer l, bˡⱼ the bias of neuron j of layer l, and each forward pass labels that neuron's weighted sum zˡⱼ and its
+activation aˡⱼ (a "linear" neuron's output is aˡⱼ). A Layer on its own drops the l (wⱼₖ, bⱼ), a Neuron on its own
+the j too (wₖ, b, z, a). These are the labels every picture, explanation and step-through names the nodes by;
+a label you set yourself (``w.label = "bias"``, ``neuron.a_label = "out"``) replaces the default. The label
+strings are made once per neuron: the nodes of every forward pass share them.
+
 Saving and loading an MLP is ``autograd_nn.serialize`` (save_mlp, load_mlp), which sits above this module.
 
 ``MLP.state_dict()`` / ``MLP.load_state_dict()`` use PyTorch's key names for the same network written as a
@@ -35,6 +44,29 @@ class Model(Protocol):
     def __call__(self, x: Sequence[float | Value], /) -> Value | list[Value]: ...
 
     def parameters(self) -> list[Value]: ...
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def superscript(k: int) -> str:
+    """k in superscript digits, the documents' layer index: 2 → ², 10 → ¹⁰."""
+    return str(k).translate(_SUPERSCRIPT)
+
+
+def subscript(k: int) -> str:
+    """k in subscript digits: 12 → ₁₂."""
+    return str(k).translate(_SUBSCRIPT)
+
+
+def place_label(symbol: str, layer: int | None = None, *indices: int) -> str:
+    """The name of a number by its place in a network, in the documents' notation: the layer as a superscript,
+    the neuron indices (1-based) as subscripts. ``place_label("w", 2, 1, 3)`` is w²₁₃ (layer 2, to neuron 1 from
+    neuron 3 of layer 1), ``place_label("b", 1, 4)`` is b¹₄, ``place_label("z")`` is z. Indices are run together
+    while each is one digit and separated by commas otherwise: w¹₁₂,₃ is to neuron 12 from neuron 3."""
+    sep = "," if any(i >= 10 for i in indices) else ""
+    return symbol + ("" if layer is None else superscript(layer)) + sep.join(subscript(i) for i in indices)
 
 
 def _check_activation(activation: str) -> str:
@@ -150,12 +182,28 @@ class Neuron(Module):
         self.b = Value(0.0)
         self._act = ACTIVATIONS[activation]
         self._checked = True
+        self.z_label = self.a_label = ""
+        self._place(None, None)
+
+    def _place(self, layer: int | None, j: int | None) -> None:
+        """Label the parameters, and the z and a this neuron records, by its place (see the module doc)."""
+        at = () if j is None else (j,)
+        for k, w in enumerate(self.w, 1):
+            w.label = place_label("w", layer, *at, k)
+        self.b.label = place_label("b", layer, *at)
+        self.z_label, self.a_label = place_label("z", layer, *at), place_label("a", layer, *at)
 
     def __call__(self, x: Sequence[float | Value]) -> Value:
         if self._checked:
             x = _check_input(x, self.nin, "Neuron")
         z = weighted_sum(self.w, x, self.b)
-        return z if self._act is None else self._act(z)
+        if self._act is None:
+            z.label = self.a_label
+            return z
+        z.label = self.z_label
+        a: Value = self._act(z)
+        a.label = self.a_label
+        return a
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]
@@ -178,10 +226,16 @@ class Layer(Module):
             n = Neuron(self.nin, activation, seed=rng, init=init)
             n._checked = False  # the layer checks its input once for all neurons
             self.neurons.append(n)
+        self._place(None)
         if init in ("xavier",):  # Glorot's bound uses fan-out as well: re-draw with the layer's shape
             for n in self.neurons:
                 for w, v in zip(n.w, _initial_weights(self.nin, self.nout, init, rng)):
                     w.data = v
+
+    def _place(self, layer: int | None) -> None:
+        """Label every neuron's parameters (and the z and a it records) by its place: neuron j of this layer."""
+        for j, n in enumerate(self.neurons, 1):
+            n._place(layer, j)
 
     def __call__(self, x: Sequence[float | Value]) -> list[Value]:
         row = _as_values(_check_input(x, self.nin, "Layer"), "Layer")
@@ -212,6 +266,8 @@ class MLP(Module):
         last = len(self.nouts) - 1
         self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, seed=rng,
                              init=init) for i in range(len(self.nouts))]
+        for index, layer in enumerate(self.layers, 1):
+            layer._place(index)
 
     def __call__(self, x: Sequence[float | Value]) -> Value | list[Value]:
         a = self.layers[0](_check_input(x, self.nin, "MLP"))

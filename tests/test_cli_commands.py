@@ -67,12 +67,22 @@ def test_demo_network_diagram(demo_run):
     assert text, "the network diagram shows no text"
 
 
-def test_demo_neuron_cost_graph_highlights_the_chain(demo_run):
+def test_demo_neuron_graph_is_a_trained_neuron_on_a_sample(demo_run):
     out, _ = demo_run
-    path = out / "neuron_cost_graph.svg"
+    path = out / "neuron_graph.svg"
     text = svg_text(path)
-    for label in ("C", "a - y", "a", "z", "tanh", "w1", "w2", "b", "x1", "x2", "y", "∂C/∂w1"):
+    caption = next(t for t in ET.parse(path).getroot().itertext() if "of the trained network" in t)
+    j = int(caption.split("neuron ")[1].split()[0])  # which neuron of layer 1 the caption says it is
+    sub = "₀₁₂₃₄₅₆₇₈₉"
+    name = "".join(sub[int(d)] for d in str(j))
+    for label in (f"a¹{name}", f"z¹{name}", f"w¹{name}₁", f"w¹{name}₂", f"b¹{name}", "x₁", "x₂", "relu",
+                  f"∂a¹{name}/∂w¹{name}₁", "training sample 0"):
         assert label in text, f"{label!r} missing from {path.name}"
+    from autograd_nn import data
+    x = data.moons(n=100, seed=0)[0][0]
+    assert f"x = ({x[0]:.3g}, {x[1]:.3g})" in text  # the demo's own first training sample
+    bias = text.split(f"b¹{name} ")[1].split()[1]  # "b¹ⱼ data <number> grad 1"
+    assert float(bias) != 0.0  # a trained bias: a fresh network's biases are all 0
 
 
 def test_train_writes_plots_and_model(capsys, tmp_path):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from autograd_nn import MLP, Layer, Neuron, Value
 from autograd_nn.engine.ops import WEIGHTED_SUM
+from autograd_nn.nn import place_label
 
 
 def test_neuron_z_is_one_fused_node_then_the_activation():
@@ -140,3 +141,43 @@ def test_mlp_matches_numpy_forward(nin, nouts, seed, xs):
     out = model(xs[:nin])
     got = [out.data] if isinstance(out, Value) else [o.data for o in out]
     np.testing.assert_allclose(got, a, rtol=1e-12, atol=1e-12)
+
+
+def test_parameters_are_named_by_their_place_in_the_documents_notation() -> None:
+    mlp = MLP(3, [2, 12, 1], seed=0)
+    first, second, last = mlp.layers
+    # wˡⱼₖ: layer l, to neuron j of layer l from neuron k of layer l−1 (input k for layer 1); bˡⱼ
+    assert [w.label for w in first.neurons[1].w] == ["w¹₂₁", "w¹₂₂", "w¹₂₃"]
+    assert first.neurons[1].b.label == "b¹₂"
+    assert second.neurons[11].w[1].label == "w²₁₂,₂" and second.neurons[1].w[1].label == "w²₂₂"  # 12 vs 2: a comma
+    assert last.neurons[0].b.label == "b³₁"
+    assert len({p.label for p in mlp.parameters()}) == len(mlp.parameters())
+
+
+def test_a_forward_pass_names_each_neurons_z_and_a() -> None:
+    mlp = MLP(2, [2, 1], activation="tanh", seed=0)
+    out = mlp([0.5, -1.0])
+    assert out.label == "a²₁" and out.op is not None and out.op.name == "weighted_sum"  # a linear output: a = z
+    hidden = out.parents[2:4]
+    assert [(a.label, a.parents[0].label) for a in hidden] == [("a¹₁", "z¹₁"), ("a¹₂", "z¹₂")]
+    layer_out = mlp.layers[0]([0.5, -1.0])  # Layer and Neuron record the same names as MLP's fast path
+    assert [(a.label, a.parents[0].label) for a in layer_out] == [("a¹₁", "z¹₁"), ("a¹₂", "z¹₂")]
+
+
+def test_a_layer_or_a_neuron_on_its_own_drops_the_indices_it_does_not_have() -> None:
+    layer = Layer(2, 2, seed=0)
+    assert [w.label for w in layer.neurons[1].w] == ["w₂₁", "w₂₂"] and layer.neurons[1].b.label == "b₂"
+    neuron = Neuron(2, seed=0)
+    assert [w.label for w in neuron.w] == ["w₁", "w₂"] and neuron.b.label == "b"
+    a = neuron([1.0, 2.0])
+    assert (a.label, a.parents[0].label) == ("a", "z")
+
+
+def test_labels_you_set_win_over_the_place_names() -> None:
+    mlp = MLP(2, [2, 1], seed=0)
+    mlp.layers[0].neurons[0].w[0].label = "w_in"
+    mlp.layers[1].neurons[0].a_label = "score"
+    out = mlp([1.0, 2.0])
+    assert out.label == "score"
+    assert mlp.layers[0].neurons[0].w[0].label == "w_in"
+    assert place_label("w", 2, 1, 3) == "w²₁₃" and place_label("z") == "z"

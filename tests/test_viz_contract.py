@@ -104,8 +104,9 @@ def test_op_symbols_are_escaped_too(force_pure: bool) -> None:
 def test_network_labels_are_escaped(force_pure: bool) -> None:
     mlp = MLP(2, [2, 1], seed=0)
     mlp.layers[0].neurons[0].activation = "t&amp;\x1b\udcff"  # a look-alike object need not check its names
+    mlp.layers[0].neurons[1].b.label = "<b&amp;\x1b>"
     lines = svg_lines(svg_text(draw_network(mlp), force_pure=force_pure))
-    assert "t&amp;␛�" in lines
+    assert "a¹₁ = t&amp;␛�(z¹₁)" in lines and "<b&amp;␛> = 0" in lines
 
 
 def test_step_page_captions_and_frames_are_clean(tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ def test_network_columns_colours_widths_and_labels() -> None:
     edges = [a for _, d, a in dot_edges(src) if a.get("arrowhead") == "none"]  # input -> label box of each weight
     weights = [w for layer in mlp.layers for n in layer.neurons for w in n.w]
     assert len(edges) == len(weights) == 9
-    assert weight_labels(src) == [f"w={w.data:.4g}" for w in weights]  # no gradient yet: no ∂C/∂w
+    assert weight_labels(src) == [f"{w.label} = {w.data:.4g}" for w in weights]  # no gradient yet: no ∂C/∂w
     for e, w in zip(edges, weights):
         assert e["color"] == ("#1f77b4" if w.data >= 0 else "#d62728")
     widths = sorted((abs(w.data), float(e["penwidth"])) for e, w in zip(edges, weights))
@@ -188,7 +188,7 @@ def test_network_columns_colours_widths_and_labels() -> None:
     nodes = dot_nodes(src)
     assert sum(n.get("shape") == "ellipse" for n in nodes.values()) == 4
     assert "tanh" in nodes["L1n0"]["label"] and "linear" in nodes["L2n0"]["label"]
-    assert "b = 0" in nodes["L1n0"]["label"]
+    assert "b¹₁ = 0" in nodes["L1n0"]["label"]
 
 
 def test_network_shows_gradients_and_activations() -> None:
@@ -197,8 +197,9 @@ def test_network_shows_gradients_and_activations() -> None:
     (out * out).backward()
     src = draw_network(mlp, inputs=[1.0, -2.0]).source
     w = mlp.layers[1].neurons[0].w[1]
-    assert dot_nodes(src)["L2n0w1"]["label"] == f"w={w.data:.4g}\\n∂C/∂w={w.grad:.4g}"
-    assert f"a = {out.data:.4g}" in dot_nodes(src)["L2n0"]["label"]
+    assert w.label == "w²₁₂"  # layer 2, to neuron 1 from neuron 2 of layer 1
+    assert dot_nodes(src)["L2n0w1"]["label"] == f"w²₁₂ = {w.data:.4g}\\n∂C/∂w²₁₂ = {w.grad:.4g}"
+    assert f"a²₁ = linear(z²₁) = {out.data:.4g}" in dot_nodes(src)["L2n0"]["label"]
 
 
 def test_network_bad_inputs() -> None:

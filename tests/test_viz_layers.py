@@ -14,6 +14,8 @@ import pytest
 from viz_helpers import dot_edges, dot_nodes
 
 from autograd_nn import MLP, losses
+from autograd_nn.nn import subscript as sub
+from autograd_nn.nn import superscript as sup
 from autograd_nn.viz import explain_layers, render
 from autograd_nn.viz.layers import LOSSES
 
@@ -123,12 +125,13 @@ def test_picture_has_delta_on_each_neuron_and_dC_dw_on_each_edge(tmp_path) -> No
     nodes = dot_nodes(g.source)
     for view in e.layers:
         for j, d in enumerate(view.delta):
-            assert f"δ = ∂C/∂z = {d:.4g}" in nodes[f"L{view.index}n{j}"]["label"]
+            assert f"δ = ∂C/∂z{sup(view.index)}{sub(j + 1)} = {d:.4g}" in nodes[f"L{view.index}n{j}"]["label"]
         for j, i in itertools.product(range(view.W.shape[0]), range(view.W.shape[1])):
-            assert f"∂C/∂w = {view.dW[j, i]:.4g}" in nodes[f"L{view.index}n{j}w{i}"]["label"]
+            w = f"w{sup(view.index)}{sub(j + 1)}{sub(i + 1)}"  # wˡⱼₖ: to neuron j from neuron k of layer l−1
+            assert f"∂C/∂{w} = {view.dW[j, i]:.4g}" in nodes[f"L{view.index}n{j}w{i}"]["label"]
     assert sum(1 for s, d, _ in dot_edges(g.source) if d == "C") == 2
     svg = render(g, tmp_path / "layers.svg", force_pure=True).read_text("utf-8")
-    assert "∂C/∂w" in svg and "δ = ∂C/∂z" in svg
+    assert "∂C/∂w¹₁₁" in svg and "δ = ∂C/∂z¹₁" in svg
 
 
 def test_seed_002_numbers_appear_in_the_example_output(tmp_path) -> None:  # noqa: ANN001

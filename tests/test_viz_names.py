@@ -56,14 +56,34 @@ def test_same_text_for_different_nodes_is_disambiguated() -> None:
 
 
 def test_long_sub_expressions_get_a_short_name_and_the_next_node_builds_on_it() -> None:
-    model = MLP(3, [2, 1], activation="tanh", seed=1)
-    C = losses.squared_error(model([0.5, -1.0, 2.0]), 1.0)
+    x = [Value(v, label=f"x{i}") for i, v in enumerate([0.5, -1.0, 2.0], 1)]
+    hidden = [weighted_sum([Value(0.5 * j - i) for i in range(3)], x, Value(0.1 * j)).tanh() for j in range(2)]
+    out = weighted_sum([Value(0.3), Value(-0.7)], hidden, Value(0.2))
+    C = losses.squared_error(out, 1.0)
     names = node_names(C)
     zs = [n for n in topological_order(C) if n.op is not None and n.op.name == "weighted_sum"]
     assert [names[z] for z in zs] == ["z₁", "z₂", "z₃"]  # b + w₁·a₁ + … is longer than MAX_NAME
     tanh_of = {names[n.parents[0]]: name for n, name in names.items() if n.op is not None and n.op.name == "tanh"}
     assert tanh_of == {"z₁": "tanh(z₁)", "z₂": "tanh(z₂)"}
     assert all(len(name) <= MAX_NAME for node, name in names.items() if not node.label)
+
+
+def test_an_mlp_names_its_nodes_by_their_place() -> None:
+    model = MLP(3, [2, 1], activation="tanh", seed=1)
+    C = losses.squared_error(model([0.5, -1.0, 2.0]), 1.0)
+    names = set(node_names(C).values())
+    # wˡⱼₖ: layer l, to neuron j from neuron k of layer l−1 (input k for layer 1); bˡⱼ; zˡⱼ and aˡⱼ per neuron
+    assert {"w¹₁₁", "w¹₁₃", "w¹₂₁", "w¹₂₃", "b¹₁", "b¹₂", "w²₁₂", "b²₁"} <= names
+    assert {"z¹₁", "a¹₁", "z¹₂", "a¹₂", "a²₁"} <= names  # the linear output neuron's output is a²₁
+
+
+def test_the_same_place_in_two_samples_gets_an_index_that_reads_apart() -> None:
+    model = MLP(2, [2, 1], activation="relu", seed=0)
+    C = losses.mean_loss([losses.squared_error(model(x), 1.0) for x in ([0.5, -1.0], [1.5, 2.0])])
+    names = node_names(C)
+    outputs = [n for n in names if n.label == "a²₁"]
+    assert sorted(names[n] for n in outputs) == ["(a²₁)₂", "a²₁"]
+    assert len(set(names.values())) == len(names)
 
 
 def test_a_label_that_looks_like_a_short_name_is_not_reused() -> None:
@@ -133,3 +153,23 @@ def test_an_unlabelled_negative_leaf_is_written_in_parentheses_after_the_partial
     assert str(explain(y, w)) == f"∂y/∂(-0.75) = ∂y/∂(-0.75) = ({x.data:.4g}) = {w.grad:.4g}"
     square = w ** 2
     assert node_names(square) == {w: "-0.75", square: "(-0.75) ** 2"}
+
+
+@pytest.mark.parametrize(("name", "layer", "index"),
+                         [("w²₁₃", "2", "13"), ("b¹₄", "1", "4"), ("a¹⁰₁₂,₃", "10", "12,3")])
+def test_a_place_name_is_written_with_a_superscript_layer_and_subscript_indices(name, layer, index) -> None:  # noqa: ANN001
+    glyphs = mathtext_glyphs(latex_name(name))
+    letter, *rest = glyphs
+    raised = "".join(ch for ch, y in rest if y > letter[1])  # mathtext's y grows upward
+    lowered = "".join(ch for ch, y in rest if y < letter[1])
+    assert (letter[0], raised, lowered) == (name[0], layer, index)
+
+
+def test_an_mlp_explanation_names_the_factors_by_place() -> None:
+    model = MLP(2, [2, 1], activation="tanh", seed=0)
+    C = losses.squared_error(model([0.5, -1.0]), 1.0)
+    C.backward()
+    w = model.layers[0].neurons[1].w[0]  # w¹₂₁: to neuron 2 of layer 1 from input 1
+    text = str(explain(C, w))
+    assert text.startswith("∂") and "/∂w¹₂₁" in text.splitlines()[0]
+    assert "∂a²₁/∂a¹₂ · ∂a¹₂/∂z¹₂ · ∂z¹₂/∂w¹₂₁" in text

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import data, optim
 from ..engine import DomainError, Value
-from ..nn import MLP, Model, Neuron
+from ..nn import MLP, Model, place_label
 from ..serialize import ModelFileError, save_mlp
 from ..train import LOSSES, Batch, History, batch_loss, fit
 from .args import UsageError, output_dir, output_file
@@ -176,35 +176,40 @@ def train(options: argparse.Namespace) -> int:
     return 0
 
 
+def _neuron_graph(model: MLP, X: np.ndarray, y: np.ndarray, path: Path, sample: int = 0) -> Path:
+    """One neuron of the trained network on one training sample: the first neuron of layer 1 that the sample
+    turns on (z > 0; neuron 1 if none), a¹ⱼ = f(z¹ⱼ), z¹ⱼ = w¹ⱼ₁x₁ + w¹ⱼ₂x₂ + b¹ⱼ, every node named by its place,
+    with ∂a¹ⱼ/∂(each node) and the chain a¹ⱼ → w¹ⱼ₁ highlighted; the caption says which neuron and which sample.
+    (The sample's cost would show zeros: after training every sample is beyond the hinge margin.)"""
+    from ..viz import draw_graph, render
+
+    x = [Value(float(v), label=place_label("x", None, k)) for k, v in enumerate(X[sample], 1)]
+    neurons = model.layers[0].neurons
+    outputs = [n(x) for n in neurons]  # the trained neurons' own forward pass: nodes labelled z¹ⱼ, a¹ⱼ
+    j = next((j for j, a in enumerate(outputs) if a.parents and a.parents[0].data > 0), 0)
+    a, neuron = outputs[j], neurons[j]
+    a.backward()
+    graph = draw_graph(a, highlight=neuron.w[0])
+    x_text = ", ".join(f"{v:.3g}" for v in X[sample])
+    graph.attr(label=f"neuron {j + 1} of layer 1 of the trained network, {a.label} = {neuron.activation}"
+                     f"({neuron.z_label}), on training sample {sample} (x = ({x_text}), class {int(y[sample])}); "
+                     f"grads are ∂{a.label}/∂(each node)", labelloc="t", fontname="Helvetica", fontsize="12")
+    return render(graph, path)
+
+
 def demo(options: argparse.Namespace) -> int:
     check_sizes("moons", 100, [16, 16], "hinge", options.epochs, demo=True)
     out = output_dir(options.out)
-    from ..viz import draw_graph, draw_network, render
+    from ..viz import draw_network, render
 
     print("Training a 2-16-16-1 ReLU MLP on 100 moons points (hinge loss, Adam, lr 0.05)")
     model, X, y, history = _train("moons", 100, [16, 16], "relu", "hinge", "adam", 0.05, options.epochs, 32, 0,
                                   False if options.no_progress else None, demo=True)
     print(_summary(history))
     written = _draw_training(model, X, y, history, out, "moons", options)
-    _phase(options, "drawing the network diagram and one neuron's computation graph")
+    _phase(options, "drawing the network diagram and one of its neurons' computation graph, on sample 0")
     written.append(render(draw_network(model, inputs=[float(v) for v in X[0]]), out / "network.svg"))
-
-    # One neuron's cost C = (a - y)², a = tanh(z), z = w·x + b, every node named, the chain C → w1 highlighted.
-    neuron = Neuron(2, activation="tanh", seed=0)
-    for i, w in enumerate(neuron.w, 1):
-        w.label = f"w{i}"
-    neuron.b.label = "b"
-    x = [Value(float(v), label=f"x{i}") for i, v in enumerate(X[0], 1)]
-    a = neuron(x)
-    a.label, a.parents[0].label = "a", "z"
-    target = Value(1.0 if y[0] > 0 else -1.0, label="y")
-    error = a - target
-    error.label = "a - y"
-    cost = error ** 2
-    cost.label = "C"
-    cost.backward()
-    graph = draw_graph(cost, show_local_grads=True, highlight=neuron.w[0])
-    written.append(render(graph, out / "neuron_cost_graph.svg"))
+    written.append(_neuron_graph(model, X, y, out / "neuron_graph.svg"))
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -24,17 +24,32 @@ _LATEX_SPECIAL = {"\\": r"\backslash ", "_": r"\_", "%": r"\%", "$": r"\$", "{":
                   " ": r"\ ", "~": r"\sim ", "^": r"\hat{}",
                   "&": r"}\text{\&}\mathrm{", "#": r"}\text{\#}\mathrm{"}
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+# A name by its place in a network (nn.place_label): a letter, the layer in superscript, the indices in subscript.
+_PLACE = re.compile(f"([A-Za-z])([{_SUPERSCRIPT_DIGITS}]+)([{_SUBSCRIPT_DIGITS},]*)")
+
+
+def _digits(text: str, digits: str) -> str:
+    return "".join(str(digits.index(d)) if d in digits else d for d in text)
 
 
 def latex_name(name: str) -> str:
     """A node's name as LaTeX that shows it as typed: ``a_in`` is \\mathrm{a\\_in} (not a with subscript i),
-    ``&`` and ``#`` are escaped, a single letter stays a maths letter (w), and a trailing subscript index
-    (z₁, (x * w)₂) is a real subscript."""
+    ``&`` and ``#`` are escaped, a single letter stays a maths letter (w), a trailing subscript index
+    (z₁, (x * w)₂) is a real subscript, and a network's place names are written as the documents write them
+    (w²₁₃ is w^{2}_{13}, (a²₁)₂ is (a^{2}_{1})_{2})."""
+    place = _PLACE.fullmatch(name)
+    if place:
+        letter, layer, at = place.groups()
+        return f"{letter}^{{{_digits(layer, _SUPERSCRIPT_DIGITS)}}}" + (
+            f"_{{{_digits(at, _SUBSCRIPT_DIGITS)}}}" if at else "")
     match = re.search(f"[{_SUBSCRIPT_DIGITS}]+$", name)
     index = ""
     if match and match.start() > 0:
         name, digits = name[:match.start()], match.group()
-        index = "_{" + "".join(str(_SUBSCRIPT_DIGITS.index(d)) for d in digits) + "}"
+        index = "_{" + _digits(digits, _SUBSCRIPT_DIGITS) + "}"
+        if name.startswith("(") and name.endswith(")") and _PLACE.fullmatch(name[1:-1]):
+            return rf"\left({latex_name(name[1:-1])}\right)" + index
     if len(name) == 1 and name.isascii() and name.isalpha():
         return name + index
     return (r"\mathrm{" + _latex_formula(name) + "}").replace(r"\mathrm{}", "") + index

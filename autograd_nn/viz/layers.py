@@ -278,16 +278,20 @@ class LayerExplanation:
                 col.node(name, f"x{i + 1} = a⁰{_sub(i + 1)}\\n{fmt(float(self.x[i]))}", shape="box", style="rounded")
         for v in self.layers:
             k, names = v.index, [f"L{v.index}n{j}" for j in range(len(v.z))]
+            neurons = self.model.layers[k - 1].neurons
             with g.subgraph(name=f"layer{k}") as col:
                 col.attr(rank="same")
-                for j, name in enumerate(names):
-                    text = "\\n".join([f"neuron {j + 1} of layer {k} ({dot_escape(v.activation)})",
-                                       f"z = {fmt(float(v.z[j]))}   a = {fmt(float(v.a[j]))}",
-                                       f"δ = ∂C/∂z = {fmt(float(v.delta[j]))}",
-                                       f"b = {fmt(float(v.b[j]))}   ∂C/∂b = {fmt(float(v.db[j]))}"])
+                for j, (name, neuron) in enumerate(zip(names, neurons)):
+                    # the neuron by its place: aˡⱼ = f(zˡⱼ), bˡⱼ (its labels, the defaults nn gives or the user's)
+                    a, z = dot_escape(neuron.a_label or "a"), dot_escape(neuron.z_label or "z")
+                    b = dot_escape(neuron.b.label or "b")
+                    text = "\\n".join([f"{a} = {dot_escape(_shown(v))}({z})",
+                                       f"{z} = {fmt(float(v.z[j]))}   {a} = {fmt(float(v.a[j]))}",
+                                       f"δ = ∂C/∂{z} = {fmt(float(v.delta[j]))}",
+                                       f"{b} = {fmt(float(v.b[j]))}   ∂C/∂{b} = {fmt(float(v.db[j]))}"])
                     col.node(name, text, shape="ellipse", margin="0.05", style="filled", fillcolor="white",
                              color="#d62728" if v.delta[j] < 0 else "#1f77b4" if v.delta[j] > 0 else "black")
-            for j, name in enumerate(names):
+            for j, (name, neuron) in enumerate(zip(names, neurons)):
                 for i, src in enumerate(columns[-1]):
                     d = float(v.dW[j, i])
                     color = "#d62728" if d < 0 else "#1f77b4" if d > 0 else "#999999"
@@ -296,7 +300,8 @@ class LayerExplanation:
                         g.edge(src, name, **style)
                         continue
                     mid = f"{name}w{i}"
-                    g.node(mid, f"w = {fmt(float(v.W[j, i]))}\\n∂C/∂w = {fmt(d)}", shape="box",
+                    w = dot_escape(neuron.w[i].label or "w")
+                    g.node(mid, f"{w} = {fmt(float(v.W[j, i]))}\\n∂C/∂{w} = {fmt(d)}", shape="box",
                            style="rounded,filled", fillcolor="white", color=color, fontcolor=color, fontsize="8",
                            margin="0.03,0.01", height="0.2", width="0.2")
                     g.edge(src, mid, arrowhead="none", **style)
@@ -309,6 +314,11 @@ class LayerExplanation:
                      "its ∂C/∂w), a thicker edge for a larger |∂C/∂w|",
                labelloc="b", fontname="Helvetica", fontsize="10")
         return g
+
+
+def _shown(view: LayerView) -> str:
+    """A layer's activation as the text writes it: σ, tanh, relu, id, or a user op's symbol."""
+    return SHOWN.get(view.activation, view.activation)
 
 
 def _sub(k: int) -> str:

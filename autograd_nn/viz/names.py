@@ -13,7 +13,8 @@ The rule, node by node in topological order (parents first):
   on it reads ``tanh(z₁)`` again;
 - names are unique: a name already taken by an earlier node (two different nodes both ``x * w``, two
   constants 1, two Values labelled w) gets the next free subscript, the expression in parentheses:
-  ``(x * w)₂``, ``1₂``, ``w₂``.
+  ``(x * w)₂``, ``1₂``, ``w₂``; so does a name that already ends in a subscript, so that the index reads
+  apart from it: the second sample's a²₁ of an MLP (its labels are wˡⱼₖ, bˡⱼ, zˡⱼ, aˡⱼ) is ``(a²₁)₂``.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import re
 
 from ..engine import Value, topological_order
 from ..engine.ops import ATOM, WEIGHTED_SUM
+from ..nn import subscript
 
 MAX_NAME = 24  # a longer sub-expression is named by its op and an index instead
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 _NEGATIVE = 3  # a negative number binds like unary minus: (-3) ** 2, x * -3
 _LOOSE = 0  # a label of unknown structure (w * x, a b): always in parentheses inside a formula
 _WORD = re.compile(r"[\w.′']*")
@@ -46,11 +48,6 @@ def _label(label: str) -> tuple[str, int]:
     end = word.end() if word else 0
     one_word = end == len(label) or label[end] == "(" and _closes_at_end(label, end)
     return label, ATOM if one_word else _LOOSE
-
-
-def subscript(k: int) -> str:
-    """k in subscript digits: 12 → ₁₂."""
-    return str(k).translate(_SUBSCRIPT)
 
 
 def _number(x: float) -> tuple[str, int]:
@@ -91,7 +88,7 @@ def named(root: Value, root_name: str | None = None) -> dict[Value, tuple[str, i
                 counters[base] = k
                 text, prec = base + subscript(k), ATOM
         if text in taken:
-            atom = text if prec == ATOM else f"({text})"
+            atom = text if prec == ATOM and text[-1] not in _SUBSCRIPTS else f"({text})"
             k = counters.get(atom, 1) + 1  # where the last search for this text stopped: linear, not quadratic
             while atom + subscript(k) in taken:
                 k += 1

@@ -30,6 +30,11 @@ def _check_mlp(mlp: Any) -> None:
                         f"with .w, .b, .activation), got {type(mlp).__name__} ({exc})") from None
 
 
+def _name(owner: Any, attribute: str, default: str) -> str:
+    """A label of the network (a parameter's, a neuron's z or a label), escaped for DOT; ``default`` if it has none."""
+    return dot_escape(getattr(owner, attribute, "") or default)
+
+
 def _keep_order(col: Any, names: list[str]) -> None:
     # Invisible edges inside a rank keep neuron 1 above neuron 2 …, instead of Graphviz's crossing-driven order.
     for a, b in zip(names, names[1:]):
@@ -91,21 +96,22 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
             value = f"\\n{fmt(activations[0][i])}" if activations else ""
             col.node(name, f"x{i + 1}{value}", shape="box", style="rounded")
         _keep_order(col, columns[0])
-    last = len(mlp.layers) - 1
     edges: list[tuple[float, str, str, dict[str, str]]] = []
     for k, layer in enumerate(mlp.layers, start=1):
-        kind = "output" if k - 1 == last else f"hidden {k}"
         names = [f"L{k}n{j}" for j in range(len(layer.neurons))]
         with g.subgraph(name=f"layer{k}") as col:
             col.attr(rank="same")
             for j, (name, neuron) in enumerate(zip(names, layer.neurons)):
-                # the activation's name as typed (an MLP checks it; a look-alike object need not)
-                head = f"{'out' if k - 1 == last else f'h{k}'}.{j + 1}" if compact else f"{kind}, #{j + 1}"
-                lines = [head, dot_escape(str(neuron.activation)), f"b = {fmt(neuron.b.data)}"]
-                if activations:
-                    lines.append(f"a = {fmt(activations[k][j])}")
+                # the activation's name as typed (an MLP checks it; a look-alike object need not), the neuron
+                # named by its place (aˡⱼ, zˡⱼ, bˡⱼ: the labels nn gives, or the user's own)
+                a_name, z_name = _name(neuron, "a_label", f"a{k}.{j + 1}"), _name(neuron, "z_label", "z")
+                act = dot_escape(str(neuron.activation))
+                bias = f"{_name(neuron.b, 'label', 'b')} = {fmt(neuron.b.data)}"
                 if compact:
-                    lines[:2] = [f"{lines[0]} {lines[1]}"]
+                    lines = [f"{a_name} {act}", bias] + ([f"a = {fmt(activations[k][j])}"] if activations else [])
+                else:
+                    value = f" = {fmt(activations[k][j])}" if activations else ""
+                    lines = [f"{a_name} = {act}({z_name}){value}", bias]
                 col.node(name, "\\n".join(lines), shape="ellipse", margin="0.02" if compact else "0.05",
                          style="filled", fillcolor="white")
             _keep_order(col, names)
@@ -119,7 +125,8 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
                 if not edge_labels:
                     edges.append((share, src, name, style))
                     continue
-                text = f"w={fmt(w.data)}" + (f"\\n∂C/∂w={fmt(w.grad)}" if has_grads else "")
+                w_name = _name(w, "label", "w")
+                text = f"{w_name} = {fmt(w.data)}" + (f"\\n∂C/∂{w_name} = {fmt(w.grad)}" if has_grads else "")
                 boxes.append((f"{name}w{i}", src, name, style, text))
         if boxes:
             # Each label is a small box ON its edge (the edge runs through it), one short rank before the neuron,
@@ -140,7 +147,7 @@ def draw_network(mlp: MLP, inputs: Sequence[float] | None = None, *, edge_labels
     # A graph label (bottom) rather than a node, so the key never sits among the edges.
     measure = "|w|" if strength == "w" else "|∂C/∂w|"
     fades = " and fainter" if compact else ""
-    key = "h2.5: hidden layer 2, neuron 5    " if compact else ""
+    key = "a²₅: neuron 5 of layer 2    " if compact else ""
     g.attr(label=f"{key}blue: w > 0    red: w < 0    thinner{fades} = smaller {measure} (largest {fmt(biggest)})",
            labelloc="b", fontname="Helvetica", fontsize="10")
     return g
