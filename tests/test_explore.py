@@ -125,12 +125,13 @@ def test_exploring_a_model_writes_no_label_into_its_values():
     ex.sliders["x"].value = 1.25
     ex.sliders["x"].value = -0.75
     assert [p.label for p in m.parameters()] == before
-    assert not ex.root.label
-    assert all(not n.label for n in topological_order(ex.root) if n is not ex.inputs["x"]
-               and n is not m.parameters()[0])
-    # the picture still heads each record with the name explain's factors use, and calls the output f
+    # every label is the one the model's own forward pass gives (wˡⱼₖ, bˡⱼ, zˡⱼ, aˡⱼ) or the input's: none from explore
+    plain = m([Value(-0.75, label="x"), 0.5])
+    assert [n.label for n in topological_order(ex.root)] == [n.label for n in topological_order(plain)]
+    # the picture still heads each record with the name explain's factors use; the output keeps the model's own
+    # name for it, a²₁ (explore calls only an unlabelled output f)
     texts = _svg_texts(ex.graph.value)
     named = set(re.findall(r"∂\(?([^/·=∂]+?)\)?/∂", ex.text.value))
     # (the pattern drops a call's closing parenthesis with the one a formula is written in: tanh(z₁ is tanh(z₁))
-    assert "f" in named and all(n in texts or n + ")" in texts for n in named), (named, texts)
+    assert "a²₁" in named and all(n in texts or n + ")" in texts for n in named), (named, texts)
     assert "w_first" in texts
