@@ -1,7 +1,15 @@
-"""Save and load an MLP as a small JSON file: format tag and version, architecture, activations, parameters.
+"""Save and load an MLP as a small JSON file: format tag and version, the architecture, and ``state_dict()``.
 
 ``save_mlp(model, path)`` writes, ``load_mlp(path)`` returns a new MLP. This module sits above ``nn``: nn never
 imports it. Every problem with the file, on either side, is a :class:`ModelFileError` whose message names the file.
+
+A file (format version 2) holds ``nin``, ``nouts``, ``activation``, ``output_activation`` and ``state_dict``:
+the model's ``state_dict()`` under PyTorch's key names, each array as nested lists of floats
+(``{"0.weight": [[w¹₁₁, …], …], "0.bias": [b¹₁, …], …}``). Loading builds the MLP and hands the state dict to
+``MLP.load_state_dict``, so keys, shapes and finiteness are checked there, in one place; this module checks only
+what a JSON file can get wrong on its own (the format tag, the fields, duplicate keys, numbers written as
+strings, booleans or integers beyond any float). A version-1 file (``"layers"``: layer → neuron →
+``{"w": [...], "b": ...}``) is converted to the same state dict and loaded the same way.
 
 Floats are written with repr (json does this), so every parameter reads back bit for bit. The write is atomic:
 a temporary file ``.<name>.autograd_nn-tmp-<pid>-<random>`` in the same directory is written, flushed,
@@ -10,28 +18,30 @@ or the new one, never a half-written file. A temporary file left by a killed sav
 removed by the next save to the same target. The new file gets the usual permissions: those of the file it
 replaces, or 0666 & ~umask for a new file, as an editor's save does.
 
-Loading is strict: the exact keys, ``"version"`` exactly the integer 1, no duplicate keys, only regular files
-(a FIFO or a device is refused, not waited on).
+Loading is strict: the exact fields of the file's version, ``"version"`` exactly the integer 1 or 2, no
+duplicate keys, only regular files (a FIFO or a device is refused, not waited on).
 """
 
 from __future__ import annotations
 
 import errno
 import json
-import math
 import os
-import reprlib
 import secrets
 import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from .engine.checks import short
 from .nn import ACTIVATIONS, MLP
 
 FORMAT = "autograd_nn.mlp"
-VERSION = 1
+VERSION = 2  # the version save_mlp writes; load_mlp also reads version 1
 
-_FIELDS = ("format", "version", "nin", "nouts", "activation", "output_activation", "layers")
+_ARCHITECTURE = ("format", "version", "nin", "nouts", "activation", "output_activation")
+_FIELDS = {1: (*_ARCHITECTURE, "layers"), 2: (*_ARCHITECTURE, "state_dict")}  # the exact fields of each version
 _TMP_TAG = ".autograd_nn-tmp-"
 _MAX_INT_CHARS = 400  # longer integer literals are far beyond any float or layer size (and Python's str limit)
 
@@ -40,17 +50,7 @@ class ModelFileError(ValueError):
     """A model file that cannot be written, or is missing, unreadable, truncated, corrupted or not a valid MLP."""
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 6, 4, 40, 40
-
-
-def _short(x: Any) -> str:
-    """repr(x), shortened (a file may hold a megabyte where one number was expected)."""
-    return _REPR.repr(x)
-
-
-def to_dict(model: MLP) -> dict[str, Any]:
-    """The JSON-ready description of `model`: layers → neurons → {"w": [...], "b": ...}."""
+def _document(model: MLP, state: dict[str, np.ndarray]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -58,8 +58,14 @@ def to_dict(model: MLP) -> dict[str, Any]:
         "nouts": list(model.nouts),
         "activation": model.activation,
         "output_activation": model.output_activation,
-        "layers": [[{"w": [w.data for w in n.w], "b": n.b.data} for n in layer.neurons] for layer in model.layers],
+        "state_dict": {key: array.tolist() for key, array in state.items()},  # plain Python floats
     }
+
+
+def to_dict(model: MLP) -> dict[str, Any]:
+    """The JSON-ready document save_mlp writes for `model`: format tag, version 2, the architecture, and
+    ``model.state_dict()`` as nested lists of floats."""
+    return _document(model, model.state_dict())
 
 
 # --- saving -----------------------------------------------------------------------------------------------------
@@ -67,7 +73,7 @@ def to_dict(model: MLP) -> dict[str, Any]:
 
 def _check_path(path: Any, who: str) -> Path:
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{who}: path must be a str or os.PathLike, got {type(path).__name__} {_short(path)}")
+        raise TypeError(f"{who}: path must be a str or os.PathLike, got {type(path).__name__} {short(path)}")
     return Path(path)
 
 
@@ -75,21 +81,20 @@ def _save_error(path: Path, what: str) -> ModelFileError:
     return ModelFileError(f"cannot save model to {str(path)!r}: {what}")
 
 
-def _checked_parameters(model: MLP, path: Path) -> dict[str, Any]:
-    """to_dict(model), after checking every parameter is a finite real number (named if not)."""
-    for i, layer in enumerate(model.layers):
-        for j, n in enumerate(layer.neurons):
-            for what, p in [*((f"weight {k}", w) for k, w in enumerate(n.w)), ("bias", n.b)]:
-                x = p.data
-                if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-                    raise _save_error(path, f"layer {i} neuron {j} {what} is {_short(x)}, not a finite number; "
-                                            "nothing written")
-    doc = to_dict(model)
-    for layer in doc["layers"]:  # a float subclass (numpy's float64) is written as a plain float
-        for neuron in layer:
-            neuron["w"] = [float(w) for w in neuron["w"]]
-            neuron["b"] = float(neuron["b"])
-    return doc
+def _checked_document(model: MLP, path: Path) -> dict[str, Any]:
+    """to_dict(model), after checking every parameter is a finite real number (its key and index named if not):
+    a file that load_mlp would refuse is never written."""
+    try:
+        state = model.state_dict()
+    except (TypeError, ValueError) as exc:  # a parameter that is not a number at all
+        raise _save_error(path, f"a parameter is not a real number ({exc}); nothing written") from None
+    for key, array in state.items():
+        bad = np.argwhere(~np.isfinite(array))
+        if bad.size:
+            index = [int(i) for i in bad[0]]
+            raise _save_error(path, f"parameter {key!r}{index} is {float(array[tuple(index)])!r}, not a finite "
+                                    "number; nothing written")
+    return _document(model, state)
 
 
 def _target(path: Path) -> Path:
@@ -169,7 +174,7 @@ def save_mlp(model: MLP, path: str | os.PathLike[str]) -> None:
     path = _check_path(path, "save_mlp")
     if not isinstance(model, MLP):
         raise TypeError(f"save_mlp: model must be an MLP, got {type(model).__name__}")
-    text = json.dumps(_checked_parameters(model, path), allow_nan=False, indent=1) + "\n"
+    text = json.dumps(_checked_document(model, path), allow_nan=False, indent=1) + "\n"
     target = _target(path)
     try:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
@@ -263,22 +268,41 @@ def _read(path: Path) -> bytes:
 
 
 def _number(x: Any, path: Path, where: str) -> float:
+    """A JSON number as a float. Refused here, where only a file can go wrong: a string, a boolean, null, a list
+    or object, an integer beyond any float. NaN and ±inf (1e400, NaN, Infinity) are left to load_state_dict."""
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise _fail(path, f"{where} must be a finite number, got {_short(x)}")
+        raise _fail(path, f"{where} must be a finite number, got {short(x)}")
     try:
-        value = float(x)
+        return float(x)
     except OverflowError:  # an integer beyond the largest float
-        value = math.inf
-    if not math.isfinite(value):
-        raise _fail(path, f"{where} must be a finite number, got {_short(x)}")
-    return value
+        raise _fail(path, f"{where} must be a finite number, got {short(x)}") from None
+
+
+def _floats(x: Any, path: Path, where: str) -> Any:
+    """x, a number or nested lists of numbers as JSON gives them, with every number a float (see _number); the
+    shape is left as it is, for load_state_dict to check. Walked with a stack: a file may nest deeply."""
+    if not isinstance(x, list):
+        return _number(x, path, where)
+    root: list[Any] = []
+    stack: list[tuple[list[Any], list[Any], tuple[int, ...]]] = [(x, root, ())]
+    while stack:
+        items, out, index = stack.pop()
+        for i, item in enumerate(items):
+            if isinstance(item, list):
+                inner: list[Any] = []
+                out.append(inner)
+                stack.append((item, inner, (*index, i)))
+            else:
+                out.append(_number(item, path, f"{where}{list((*index, i))}"))
+    return root
 
 
 def _size(x: Any) -> bool:
     return type(x) is int and x >= 1
 
 
-def _parse(path: Path) -> dict[str, Any]:
+def _parse(path: Path) -> tuple[dict[str, Any], int]:
+    """The file's document, its format tag, version and fields checked, and the file's size in bytes."""
     data = _read(path)
     try:
         text = data.decode("utf-8")
@@ -295,7 +319,7 @@ def _parse(path: Path) -> dict[str, Any]:
                 if key in seen:
                     break
                 seen.add(key)
-            raise _fail(path, f"the key {_short(key)} appears more than once in one object")
+            raise _fail(path, f"the key {short(key)} appears more than once in one object")
         return doc
 
     try:
@@ -308,58 +332,85 @@ def _parse(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _fail(path, f"not an autograd_nn model file (expected \"format\": {FORMAT!r})")
     version = doc.get("version")
-    if type(version) is not int or version != VERSION:
-        raise _fail(path, f"format version {_short(version)} is not supported (this library reads the integer "
-                          f"{VERSION})")
-    for key in _FIELDS:
+    if type(version) is not int or version not in _FIELDS:
+        raise _fail(path, f"format version {short(version)} is not supported (this library reads the integers "
+                          f"{' and '.join(map(str, _FIELDS))})")
+    fields = _FIELDS[version]
+    for key in fields:
         if key not in doc:
             raise _fail(path, f"missing field {key!r}")
-    extra = [k for k in doc if k not in _FIELDS]
+    extra = [k for k in doc if k not in fields]
     if extra:
-        raise _fail(path, f"unexpected field(s) {', '.join(_short(k) for k in extra[:5])} "
-                          f"(a model file has exactly {', '.join(_FIELDS)})")
-    return doc
+        raise _fail(path, f"unexpected field(s) {', '.join(short(k) for k in extra[:5])} "
+                          f"(a version {version} model file has exactly {', '.join(fields)})")
+    return doc, len(data)
 
 
+def _activation(doc: dict[str, Any], key: str, path: Path) -> str:
+    """The activation named by doc[key] ("activation" or "output_activation"), or a refusal listing the names."""
+    name = doc[key]
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        raise _fail(path, f"{key!r} is {short(name)}, expected one of {sorted(ACTIVATIONS)}")
+    return name
 
-def load_mlp(path: str | os.PathLike[str]) -> MLP:
-    """Read a file written by save_mlp and return a new MLP; raises ModelFileError naming the file."""
-    path = _check_path(path, "load_mlp")
-    doc = _parse(path)
-    nin, nouts = doc["nin"], doc["nouts"]
-    if not _size(nin):
-        raise _fail(path, f"'nin' must be a positive integer, got {_short(nin)}")
-    if not isinstance(nouts, list) or not nouts or not all(_size(k) for k in nouts):
-        raise _fail(path, f"'nouts' must be a non-empty list of positive integers, got {_short(nouts)}")
-    for key in ("activation", "output_activation"):
-        if not isinstance(doc[key], str) or doc[key] not in ACTIVATIONS:
-            raise _fail(path, f"{key!r} is {_short(doc[key])}, expected one of {sorted(ACTIVATIONS)}")
-    layers = doc["layers"]
-    if not isinstance(layers, list) or len(layers) != len(nouts):
-        raise _fail(path, f"'layers' must list {len(nouts)} layers to match 'nouts' {nouts}")
-    sizes = [nin, *nouts]
-    values: list[tuple[list[float], float]] = []
-    for i, layer in enumerate(layers):
+
+def _state_from_layers(layers: Any, model: MLP, path: Path) -> dict[str, list[Any]]:
+    """A version-1 file's "layers" (layer → neuron → {"w": [...], "b": ...}) as the state dict it stands for:
+    layer i's neuron j is row j of "<m>.weight" and entry j of "<m>.bias", m = model.module_indices()[i]."""
+    sizes = [model.nin, *model.nouts]
+    if not isinstance(layers, list) or len(layers) != len(model.nouts):
+        raise _fail(path, f"'layers' must list {len(model.nouts)} layers to match 'nouts' {model.nouts}")
+    state: dict[str, list[Any]] = {}
+    for i, (layer, m) in enumerate(zip(layers, model.module_indices())):
         if not isinstance(layer, list) or len(layer) != sizes[i + 1]:
             raise _fail(path, f"layer {i} must have {sizes[i + 1]} neurons")
+        rows, biases = [], []
         for j, neuron in enumerate(layer):
             where = f"layer {i} neuron {j}"
             if not isinstance(neuron, dict) or not isinstance(neuron.get("w"), list) or "b" not in neuron:
                 raise _fail(path, f"{where} must be an object with 'w' (list) and 'b'")
             if len(neuron) != 2:
                 extra = [k for k in neuron if k not in ("w", "b")]
-                raise _fail(path, f"{where} has unexpected field(s) {', '.join(_short(k) for k in extra[:5])} "
-                               "(a neuron has exactly 'w' and 'b')")
+                raise _fail(path, f"{where} has unexpected field(s) {', '.join(short(k) for k in extra[:5])} "
+                                  "(a neuron has exactly 'w' and 'b')")
             if len(neuron["w"]) != sizes[i]:
                 raise _fail(path, f"{where} has {len(neuron['w'])} weights, expected {sizes[i]}")
-            ws = [_number(w, path, f"{where} weight {k}") for k, w in enumerate(neuron["w"])]
-            values.append((ws, _number(neuron["b"], path, f"{where} bias")))
-    model = MLP(nin, nouts, activation=doc["activation"], output_activation=doc["output_activation"], seed=0)
-    neurons = [n for layer in model.layers for n in layer.neurons]
-    for n, (ws, b) in zip(neurons, values):
-        for p, v in zip(n.w, ws):
-            p.data = v
-        n.b.data = b
+            rows.append([_number(w, path, f"{where} weight {k}") for k, w in enumerate(neuron["w"])])
+            biases.append(_number(neuron["b"], path, f"{where} bias"))
+        state[f"{m}.weight"], state[f"{m}.bias"] = rows, biases
+    return state
+
+
+def load_mlp(path: str | os.PathLike[str]) -> MLP:
+    """Read a file written by save_mlp (version 2, or version 1 of earlier releases) and return a new MLP.
+
+    Raises ModelFileError naming the file; a state dict that MLP.load_state_dict refuses (a missing or unexpected
+    key, a wrong shape, NaN or ±inf) is refused with load_state_dict's own words.
+    """
+    path = _check_path(path, "load_mlp")
+    doc, size = _parse(path)
+    nin, nouts = doc["nin"], doc["nouts"]
+    if not _size(nin):
+        raise _fail(path, f"'nin' must be a positive integer, got {short(nin)}")
+    if not isinstance(nouts, list) or not nouts or not all(_size(k) for k in nouts):
+        raise _fail(path, f"'nouts' must be a non-empty list of positive integers, got {short(nouts)}")
+    sizes = [nin, *nouts]
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))  # Σ (nˡ⁻¹ + 1)·nˡ weights and biases
+    if count > size:  # every number takes at least a byte: refused before building a network that large
+        raise _fail(path, f"'nin' {short(nin)} and 'nouts' {short(nouts)} describe {short(count)} parameters, "
+                          f"more than a file of {size} bytes can hold")
+    model = MLP(nin, nouts, activation=_activation(doc, "activation", path),
+                output_activation=_activation(doc, "output_activation", path), seed=0)
+    if doc["version"] == 1:
+        state: Any = _state_from_layers(doc["layers"], model, path)
+    else:
+        state = doc["state_dict"]
+        if isinstance(state, dict):  # anything else is load_state_dict's "expected a mapping" below
+            state = {key: _floats(value, path, f"'state_dict' {key!r}") for key, value in state.items()}
+    try:
+        model.load_state_dict(state)
+    except (TypeError, ValueError) as exc:
+        raise _fail(path, str(exc)) from None
     return model
 
 

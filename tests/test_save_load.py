@@ -1,4 +1,5 @@
-"""Save/load: exact round trip, atomic write (the old file survives a failed write), clear errors on bad files."""
+"""Save/load: exact round trip, atomic write (the old file survives a failed write), clear errors on bad files;
+files of format version 1 (per-neuron "layers") still load."""
 
 import errno
 import json
@@ -35,8 +36,53 @@ def test_round_trip_is_exact(tmp_path, model):
     assert (loaded.nin, loaded.nouts, loaded.activation, loaded.output_activation) == (3, [4, 2], "relu", "sigmoid")
     assert [o.data for o in loaded([0.1, 0.2, 0.3])] == [o.data for o in model([0.1, 0.2, 0.3])]
     doc = json.loads(path.read_text())
-    assert doc["format"] == FORMAT and doc["version"] == VERSION
+    assert doc["format"] == FORMAT and doc["version"] == VERSION == 2
     assert os.listdir(tmp_path) == ["m.json"]  # no temp file left behind
+
+
+def test_the_file_holds_the_architecture_and_the_state_dict(tmp_path, model):
+    path = tmp_path / "m.json"
+    save_mlp(model, path)
+    doc = json.loads(path.read_text())
+    assert doc == {"format": FORMAT, "version": 2, "nin": 3, "nouts": [4, 2], "activation": "relu",
+                   "output_activation": "sigmoid",
+                   "state_dict": {key: array.tolist() for key, array in model.state_dict().items()}}
+    assert list(doc["state_dict"]) == ["0.weight", "0.bias", "2.weight", "2.bias"]  # PyTorch's names and order
+    assert doc["state_dict"]["0.weight"][0][0] == 0.1 + 0.2 and doc["state_dict"]["2.bias"][1] == 5e-324
+    assert to_dict(model) == doc
+
+
+# --- version 1: the files earlier releases wrote -----------------------------------------------------------------
+
+
+def version_1_document(model):
+    """The document the version-1 writer produced: layers → neurons → {"w": [...], "b": ...}."""
+    return {"format": FORMAT, "version": 1, "nin": model.nin, "nouts": list(model.nouts),
+            "activation": model.activation, "output_activation": model.output_activation,
+            "layers": [[{"w": [float(w.data) for w in n.w], "b": float(n.b.data)} for n in layer.neurons]
+                       for layer in model.layers]}
+
+
+def write_version_1(model, path):
+    """Write `model` exactly as the version-1 save_mlp did."""
+    path.write_text(json.dumps(version_1_document(model), allow_nan=False, indent=1) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("activation,output_activation", [("relu", "sigmoid"), ("linear", "tanh"), ("tanh", "linear")])
+def test_a_version_1_file_loads_bit_for_bit(tmp_path, activation, output_activation):
+    m = MLP(3, [4, 3, 2], activation=activation, output_activation=output_activation, seed=5)
+    m.layers[0].neurons[0].w[0].data = 0.1 + 0.2
+    m.layers[2].neurons[1].b.data = -5e-324
+    path = tmp_path / "old.json"
+    write_version_1(m, path)
+    loaded = load_mlp(path)
+    assert (loaded.nin, loaded.nouts, loaded.activation, loaded.output_activation) == (
+        3, [4, 3, 2], activation, output_activation)
+    assert [p.data.hex() for p in loaded.parameters()] == [p.data.hex() for p in m.parameters()]
+    assert [o.data for o in loaded([0.1, -0.2, 0.3])] == [o.data for o in m([0.1, -0.2, 0.3])]
+    save_mlp(loaded, path)  # saving again writes version 2, with the same bits
+    assert json.loads(path.read_text())["version"] == 2
+    assert [p.data.hex() for p in load_mlp(path).parameters()] == [p.data.hex() for p in m.parameters()]
 
 
 def test_save_replaces_an_existing_file(tmp_path, model):
@@ -77,9 +123,15 @@ def test_nan_parameter_is_refused_and_old_file_kept(tmp_path, model):
     before = path.read_bytes()
     bad = MLP(3, [4, 2], seed=0)
     force(bad.layers[1].neurons[1].w[2], float("nan"))
-    with pytest.raises(ModelFileError, match="layer 1 neuron 1 weight 2 is nan, not a finite number; nothing"):
+    with pytest.raises(ModelFileError, match=r"parameter '2\.weight'\[1, 2\] is nan, not a finite number; nothing "
+                                             "written"):
         save_mlp(bad, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["m.json"]
+    force(bad.layers[1].neurons[1].w[2], 0.5)
+    force(bad.layers[0].neurons[3].b, -math.inf)
+    with pytest.raises(ModelFileError, match=r"parameter '0\.bias'\[3\] is -inf, not a finite number"):
+        save_mlp(bad, tmp_path / "new.json")
+    assert os.listdir(tmp_path) == ["m.json"]
 
 
 TEXT_CASES = {  # whole-file damage: the new text from the saved text (None: delete the file)
@@ -89,9 +141,33 @@ TEXT_CASES = {  # whole-file damage: the new text from the saved text (None: del
     "garbage": (lambda text: "\x00\x01binary", "not valid JSON"),
     "not a model": (lambda text: '{"hello": 1}', "not an autograd_nn model"),
 }
-DOC_CASES = {  # valid JSON that does not describe the model: a change to the parsed document
+DOC_CASES = {  # valid JSON that does not describe the model: a change to the parsed version-2 document
+    "version": (lambda d: d.update(version=99), "version 99"),
+    "missing field": (lambda d: d.pop("state_dict"), "missing field 'state_dict'"),
+    "bad activation": (lambda d: d.update(activation="swish"), "'activation' is 'swish'"),
+    "bad nin": (lambda d: d.update(nin=0), "'nin' must be a positive integer"),
+    "missing key": (lambda d: d["state_dict"].pop("2.bias"), r"missing key\(s\) \['2\.bias'\]"),
+    "unexpected key": (lambda d: d["state_dict"].update({"4.weight": [[1.0]]}), r"unexpected key\(s\) \['4\.weight'\]"),
+    "renumbered key": (lambda d: d["state_dict"].update({"1.weight": d["state_dict"].pop("2.weight")}),
+                       r"missing key\(s\) \['2\.weight'\]; unexpected key\(s\) \['1\.weight'\]"),
+    "wrong shape": (lambda d: d["state_dict"]["0.weight"].pop(), r"'0\.weight' has shape \(3, 3\), expected \(4, 3\)"),
+    "transposed": (lambda d: d["state_dict"].update({"2.weight": [list(c) for c in zip(*d["state_dict"]["2.weight"])]}),
+                   r"'2\.weight' has shape \(4, 2\), expected \(2, 4\)"),
+    "ragged": (lambda d: d["state_dict"]["0.weight"][1].pop(), r"'0\.weight' could not be read as an array"),
+    "string weight": (lambda d: d["state_dict"]["0.weight"][0].__setitem__(1, "0.5"),
+                      r"'state_dict' '0\.weight'\[0, 1\] must be a finite number, got '0\.5'"),
+    "bool bias": (lambda d: d["state_dict"]["2.bias"].__setitem__(0, True),
+                  r"'state_dict' '2\.bias'\[0\] must be a finite number, got True"),
+    "null weight": (lambda d: d["state_dict"]["2.weight"][1].__setitem__(3, None), r"'2\.weight'\[1, 3\] .*got None"),
+    "object for a row": (lambda d: d["state_dict"]["0.weight"].__setitem__(2, {"w": 1}), r"'0\.weight'\[2\] .*got \{"),
+    "not an object": (lambda d: d.update(state_dict=[[1.0]]), "expected a mapping of names to arrays, got list"),
+    "nan": (lambda d: d["state_dict"]["0.bias"].__setitem__(2, math.nan), r"'0\.bias'\[2\] = nan is not finite"),
+}
+V1_CASES = {  # the same for a version-1 file, as the version-1 loader named them
     "version": (lambda d: d.update(version=99), "version 99"),
     "missing field": (lambda d: d.pop("layers"), "missing field 'layers'"),
+    "fields of version 2": (lambda d: d.update(state_dict={}),
+                            "unexpected field.*'state_dict'.*a version 1 model file"),
     "bad activation": (lambda d: d.update(activation="swish"), "'activation' is 'swish'"),
     "too few layers": (lambda d: d["layers"].pop(), "must list 2 layers"),
     "too few neurons": (lambda d: d["layers"][1].pop(), "layer 1 must have 2 neurons"),
@@ -99,29 +175,36 @@ DOC_CASES = {  # valid JSON that does not describe the model: a change to the pa
     "string weight": (lambda d: d["layers"][0][0]["w"].__setitem__(1, "0.5"), "weight 1 must be a finite number"),
     "bool bias": (lambda d: d["layers"][1][0].update(b=True), "bias must be a finite number"),
     "bad nin": (lambda d: d.update(nin=0), "'nin' must be a positive integer"),
+    "extra neuron field": (lambda d: d["layers"][1][0].update(bias=0.0),
+                           "layer 1 neuron 0 has unexpected field.*'bias'"),
+    "neuron not an object": (lambda d: d["layers"][0].__setitem__(1, [0.5]), "layer 0 neuron 1 must be an object"),
+    "nan weight": (lambda d: d["layers"][1][1]["w"].__setitem__(2, math.nan),
+                   r"'2\.weight'\[1, 2\] = nan is not finite"),
 }
 
 
-def damaged(text, case):
+def damaged(text, case, cases):
     if case in TEXT_CASES:
         change = TEXT_CASES[case][0]
         return None if change is None else change(text)
     doc = json.loads(text)
-    DOC_CASES[case][0](doc)
+    cases[case][0](doc)
     return json.dumps(doc)
 
 
-@pytest.mark.parametrize("case", [*TEXT_CASES, *DOC_CASES])
-def test_bad_files_raise_clear_errors_naming_the_file(tmp_path, model, case):
+@pytest.mark.parametrize("version,case", [*((2, c) for c in [*TEXT_CASES, *DOC_CASES]),
+                                          *((1, c) for c in [*TEXT_CASES, *V1_CASES])])
+def test_bad_files_raise_clear_errors_naming_the_file(tmp_path, model, version, case):
     path = tmp_path / "m.json"
-    save_mlp(model, path)
-    new = damaged(path.read_text(), case)
+    (save_mlp if version == 2 else write_version_1)(model, path)
+    cases = DOC_CASES if version == 2 else V1_CASES
+    new = damaged(path.read_text(), case, cases)
     if new is None:
         path.unlink()
     else:
         path.write_text(new)
     before = path.read_bytes() if path.exists() else None
-    message = {**TEXT_CASES, **DOC_CASES}[case][1]
+    message = {**TEXT_CASES, **cases}[case][1]
     with pytest.raises(ModelFileError, match=message) as info:
         load_mlp(path)
     assert str(path) in str(info.value)
@@ -146,17 +229,31 @@ def load_text(tmp_path, text, name="m.json"):
 
 
 @pytest.mark.parametrize("literal,shown", [
-    ("1" * 401, "an integer of 401 digits"),  # OverflowError before
-    ("-" + "7" * 5000, "an integer of 5000 digits"),  # beyond Python's int-to-str limit: ValueError before
-    ("9" * 330, "999"),  # fits Python's limit, not a float
-    ("1e400", "inf"), ("-Infinity", "-inf"), ("NaN", "nan"),
+    ("1" * 401, "must be a finite number, got an integer of 401 digits"),
+    ("-" + "7" * 5000, "must be a finite number, got an integer of 5000 digits"),  # beyond Python's int-to-str limit
+    ("9" * 330, "must be a finite number, got an integer of 330 digits"),  # fits Python's limit, not a float
+    ("1e400", "= inf is not finite"), ("-Infinity", "= -inf is not finite"), ("NaN", "= nan is not finite"),
 ])
-def test_weights_beyond_any_float_are_named(tmp_path, model, literal, shown):
-    doc = to_dict(model)
-    doc["layers"][0][1]["w"][2] = "SLOT"
+@pytest.mark.parametrize("version", [1, 2])
+def test_weights_beyond_any_float_are_named(tmp_path, model, literal, shown, version):
+    if version == 2:
+        doc = to_dict(model)
+        doc["state_dict"]["0.weight"][1][2] = "SLOT"
+        where = "'state_dict' '0.weight'[1, 2]" if "integer" in shown else "'0.weight'[1, 2]"
+    else:
+        doc = version_1_document(model)
+        doc["layers"][0][1]["w"][2] = "SLOT"
+        where = "layer 0 neuron 1 weight 2" if "integer" in shown else "'0.weight'[1, 2]"
     message = load_text(tmp_path, json.dumps(doc).replace('"SLOT"', literal))
-    assert "layer 0 neuron 1 weight 2 must be a finite number, got" in message and shown in message
+    assert f"{where} {shown}" in message
     assert len(message) < 300  # a huge literal is summarised, not echoed
+
+
+def test_a_huge_network_in_a_small_file_is_refused_before_it_is_built(tmp_path, model):
+    doc = to_dict(model)
+    doc["nouts"] = [10**6, 10**6]  # (3 + 1)·10⁶ + (10⁶ + 1)·10⁶ weights and biases
+    message = load_text(tmp_path, json.dumps(doc))
+    assert "describe 1000005000000 parameters, more than a file of" in message and "bytes can hold" in message
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, '{"a": ' * 100_000, "[" * 100_000 + "]" * 100_000])
@@ -167,11 +264,12 @@ def test_deeply_nested_json_is_refused(tmp_path, text):
 @pytest.mark.parametrize("change,match", [
     (lambda d: d.update(activation=["relu"]), r"'activation' is \['relu'\], expected one of"),  # TypeError before
     (lambda d: d.update(output_activation={"a": 1}), r"'output_activation' is \{'a': 1\}, expected one of"),
-    (lambda d: d.update(version=1.0), "format version 1.0 is not supported .*the integer 1"),
+    (lambda d: d.update(version=2.0), "format version 2.0 is not supported .*the integers 1 and 2"),
     (lambda d: d.update(version=True), "format version True is not supported"),
-    (lambda d: d.update(version="1"), "format version '1' is not supported"),
+    (lambda d: d.update(version="2"), "format version '2' is not supported"),
+    (lambda d: d.update(version=1), "missing field 'layers'"),
     (lambda d: d.update(comment="hi"), "unexpected field.*'comment'"),
-    (lambda d: d["layers"][1][0].update(bias=0.0), "layer 1 neuron 0 has unexpected field.*'bias'"),
+    (lambda d: d.update(layers=[]), "unexpected field.*'layers'.*a version 2 model file has exactly"),
     (lambda d: d.update(nin=3.0), "'nin' must be a positive integer, got 3.0"),
     (lambda d: d.update(nouts=[4, True]), "'nouts' must be a non-empty list of positive integers"),
 ])
@@ -184,8 +282,10 @@ def test_wrong_types_and_extra_keys_are_refused(tmp_path, model, change, match):
 def test_duplicate_keys_are_refused(tmp_path, model):
     text = saved_text(model)
     assert "the key 'nin' appears more than once" in load_text(tmp_path, text.replace('"nin"', '"nin": 7, "nin"', 1))
-    inner = text.replace('"b":', '"b": 0.5, "b":', 1)
-    assert "the key 'b' appears more than once" in load_text(tmp_path, inner)
+    inner = text.replace('"0.bias":', '"0.bias": [1, 2, 3, 4], "0.bias":', 1)
+    assert "the key '0.bias' appears more than once" in load_text(tmp_path, inner)
+    old = json.dumps(version_1_document(model), indent=1).replace('"b":', '"b": 0.5, "b":', 1)
+    assert "the key 'b' appears more than once" in load_text(tmp_path, old)
 
 
 def test_not_utf8_and_whitespace_only(tmp_path, model):
@@ -326,7 +426,8 @@ def emit(x):
     return json.dumps(x)  # nan and inf become NaN and Infinity, which Python's json reads back
 
 
-_KEYS = ["format", "version", "nin", "nouts", "activation", "output_activation", "layers", "w", "b"]
+_KEYS = ["format", "version", "nin", "nouts", "activation", "output_activation", "layers", "w", "b", "state_dict",
+         "0.weight", "0.bias", "1.weight", "2.weight", "2.bias"]
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=8),
     st.sampled_from(["tanh", "relu", "linear", "sigmoid", FORMAT]), st.integers(-2, 4),
@@ -382,7 +483,7 @@ def model_files(draw):
         return emit(draw(json_values)).encode()
     base = MLP(draw(st.integers(1, 2)), draw(st.lists(st.integers(1, 2), min_size=1, max_size=2)),
                activation=draw(st.sampled_from(sorted(ACTIVATIONS))), seed=0)
-    doc = as_pairs(to_dict(base))
+    doc = as_pairs(draw(st.sampled_from([to_dict, version_1_document]))(base))
     path = draw(st.sampled_from(list(paths_into(doc))))
     how = draw(st.sampled_from(["replace", "add key", "keep"]))
     if how == "replace":
@@ -407,9 +508,11 @@ def test_any_file_loads_as_a_valid_mlp_or_raises_model_file_error(tmp_path_facto
         assert str(path) in str(exc)
         return
     assert isinstance(loaded, MLP)
-    # accepted means: the file is exactly what save_mlp would write for the loaded model (no extra or repeated
-    # key, the version the integer 1, every parameter as written), up to whitespace and int-valued floats
-    assert typed(json.loads(content, object_pairs_hook=pairs_once)) == typed(to_dict(loaded))
+    # accepted means: the file is exactly what save_mlp writes (or the version-1 writer wrote) for the loaded
+    # model (no extra or repeated key, the version the integer 1 or 2, every parameter as written), up to
+    # whitespace and int-valued floats
+    doc = json.loads(content, object_pairs_hook=pairs_once)
+    assert typed(doc) == typed((to_dict if doc["version"] == 2 else version_1_document)(loaded))
     assert all(math.isfinite(p.data) and type(p.data) is float for p in loaded.parameters())
     out = loaded([0.5] * loaded.nin)
     assert all(math.isfinite(o.data) for o in (out if isinstance(out, list) else [out]))
@@ -423,7 +526,7 @@ def pairs_once(pairs):
 def typed(x, parameter=False):
     """x with the type of every number kept (1, 1.0 and true differ), except that a parameter is a float."""
     if isinstance(x, dict):
-        return {k: typed(v, parameter or k in ("w", "b")) for k, v in x.items()}
+        return {k: typed(v, parameter or k in ("w", "b", "state_dict")) for k, v in x.items()}
     if isinstance(x, list):
         return [typed(v, parameter) for v in x]
     if parameter and type(x) is int:
