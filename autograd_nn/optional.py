@@ -17,7 +17,9 @@ def require(module: str, needed_by: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         name, extra = KNOWN.get(module, (module, None))
-        how = f'pip install -e ".[{extra}]"' if extra else f"pip install {module}"
+        # the installed package's extra, and the same from a clone
+        how = f'pip install "autograd-nn[{extra}]" (in a clone: pip install -e ".[{extra}]")' if extra else \
+            f"pip install {module}"
         raise ImportError(f"{needed_by} needs {name}, which is not installed ({exc}); install it with {how}") \
             from None
 

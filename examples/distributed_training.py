@@ -155,7 +155,8 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=8, help="data-parallel SGD steps (default 8)")
     args = parser.parse_args()
     if importlib.util.find_spec("torch") is None:
-        print('This example needs PyTorch: pip install "autograd-nn[torch]" (the pinned CPU build). Nothing was run.')
+        print('This example needs PyTorch: pip install "autograd-nn[torch]" (in a clone: pip install -e ".[torch]"), '
+              "the pinned CPU build. Nothing was run.")
         return 0
     if "LOCAL_RANK" not in os.environ:  # run as a plain script: start the processes with torchrun
         return launch(sys.argv[1:])

@@ -8,7 +8,7 @@ demo's L2 term 1e-4·Σp². Then `to_torch` turns it into a float64 torch.nn.Seq
 into a torch.optim.SGD / Adam with the same settings and state. The first step is taken in both, from the same
 numbers, and compared (they agree to about 1e-16); training goes on in PyTorch for `--there` steps. The
 loss curve continues without a jump: it is written to DIR/to_pytorch_loss.png. Needs PyTorch
-(pip install -e ".[torch]"); without it the script says so and stops.
+(pip install "autograd-nn[torch]", or -e ".[torch]" in a clone); without it the script says so and stops.
 """
 
 from __future__ import annotations
@@ -116,7 +116,8 @@ def main() -> None:
     parser.add_argument("--there", type=int, default=60, help="steps in PyTorch after it (default 60)")
     args = parser.parse_args()
     if importlib.util.find_spec("torch") is None:
-        print('This example needs PyTorch: pip install -e ".[torch]" (the pinned CPU build). Nothing was run.')
+        print('This example needs PyTorch: pip install "autograd-nn[torch]" (in a clone: pip install -e ".[torch]"), '
+              "the pinned CPU build. Nothing was run.")
         return
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {}
