@@ -7,10 +7,11 @@ For one sample, layer k computes zˡ = Wˡ aˡ⁻¹ + bˡ and aˡ = f(zˡ) (a⁰
     ∂C/∂Wˡ = δˡ (aˡ⁻¹)ᵀ,  ∂C/∂bˡ = δˡ
 
 explain_layers runs the sample through the model's own forward pass and reads every number from the scalar
-graph it records: z and a are the nodes' data, δ of a neuron is the engine's gradient at its z node (one
-``grad`` call, the same walk backward() runs) and ∂C/∂W, ∂C/∂b are what ``backward()`` puts in the parameters'
-``.grad``. Beside them it evaluates the matrix formulas above with numpy, from the weights, the input and the
-loss's own derivative ∇ₐC written out, and says per layer how far the two are apart (0, or a rounding error).
+graph it records (``autograd_nn.layerwise.read_backprop``): z and a are the nodes' data, δ of a neuron is the
+engine's gradient at its z node (one ``grad`` call, the same walk backward() runs) and ∂C/∂W, ∂C/∂b are what
+``backward()`` puts in the parameters' ``.grad``. Beside them it evaluates the matrix formulas above with
+numpy, from the weights, the input and the loss's own derivative ∇ₐC written out, and says per layer how far
+the two are apart (0, or a rounding error).
 """
 
 from __future__ import annotations
@@ -21,18 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import losses
-from ..engine import Value, grad
-from ..engine.ops import WEIGHTED_SUM
+from ..layerwise import LOSSES, delta_recursion, read_backprop, sup  # noqa: F401 (LOSSES: the names explain_layers knows)
 from ..nn import MLP, _check_input
 from .graph import fmt
 from .render import Graph, dot_escape
 
-# The losses whose ∇ₐC explain_layers writes out (a = the network's output row, y the target).
-LOSSES: dict[str, Callable[..., Any]] = {
-    "squared_error": losses.squared_error, "mse": losses.mse, "binary_cross_entropy": losses.binary_cross_entropy,
-    "softmax_cross_entropy": losses.softmax_cross_entropy, "hinge": losses.hinge,
-}
 COST = {
     "squared_error": ("C = ½ Σ (y − a)²", r"C = \tfrac{1}{2} \sum_j (y_j - a_j)^2", "a − y", r"a - y"),
     "mse": ("C = (1/n) Σ (y − a)²", r"C = \tfrac{1}{n} \sum_j (y_j - a_j)^2", "2(a − y)/n", r"\tfrac{2}{n}(a - y)"),
@@ -50,45 +44,6 @@ SHOWN_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{relu}", "
 AGREE = 1e-9  # numpy and backward() agree when their relative difference is at most this (they differ by rounding)
 MAX_SHOWN = 8  # entries of a vector (rows, columns of a matrix) written out; more are cut with …
 MAX_LABELLED_EDGES = 40  # the picture labels each weight's edge with ∂C/∂w up to this many weights
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def sup(k: int) -> str:
-    """k as superscript digits, the documents' layer index: 2 → ², 10 → ¹⁰."""
-    return str(k).translate(_SUP)
-
-
-def _derivative(activation: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """f'(z) for a layer's activation, written out (a = f(z) given too)."""
-    if activation == "sigmoid":
-        out: np.ndarray = a * (1.0 - a)
-    elif activation == "tanh":
-        out = 1.0 - a * a
-    elif activation == "relu":
-        out = (z > 0).astype(float)
-    else:
-        out = np.ones_like(z)
-    return out
-
-
-def _loss_gradient(name: str, a: np.ndarray, target: Any) -> np.ndarray:
-    """∇ₐC written out for the named loss, at the output row a."""
-    if name == "softmax_cross_entropy":
-        e = np.exp(a - a.max())
-        onehot = np.zeros_like(a)
-        onehot[int(target)] = 1.0
-        out: np.ndarray = e / e.sum() - onehot
-        return out
-    y = np.broadcast_to(np.asarray(target, dtype=float).reshape(-1), a.shape)
-    if name == "squared_error":
-        return a - y
-    if name == "mse":
-        return 2.0 * (a - y) / a.size
-    if name == "binary_cross_entropy":
-        return (a - y) / (a * (1.0 - a))
-    if name == "hinge":
-        return np.where(1.0 - y * a > 0, -y, 0.0)
-    raise ValueError(f"explain_layers: no written-out ∇ₐC for loss {name!r}")
 
 
 @dataclass(frozen=True)
@@ -325,39 +280,6 @@ def _sub(k: int) -> str:
     return str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
-def _loss(loss: str | Callable[..., Any]) -> tuple[str, Callable[..., Any]]:
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"explain_layers: unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a "
-                             "function (prediction, target) -> Value")
-        return loss, LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"explain_layers: loss must be a loss name or a function, got {type(loss).__name__}")
-    for name, f in LOSSES.items():
-        if f is loss:
-            return name, f
-    return getattr(loss, "__name__", "custom loss"), loss
-
-
-def _neurons_of(model: MLP, outputs: list[Value]) -> list[tuple[list[Value], list[Value]]]:
-    """Each layer's (z nodes, a nodes) from the graph the model's forward pass recorded, first layer first,
-    found from the outputs backwards: a = f(z), z = weighted_sum(w, a_prev, b) with the layer's own w and b."""
-    found: list[tuple[list[Value], list[Value]]] = []
-    row = outputs
-    for layer in reversed(model.layers):
-        zs = [a if layer.activation == "linear" else a.parents[0] for a in row]
-        for z, neuron in zip(zs, layer.neurons):
-            n = len(neuron.w)
-            ok = z.op is WEIGHTED_SUM and len(z.parents) == 2 * n + 1 and z.parents[-1] is neuron.b and all(
-                p is w for p, w in zip(z.parents[:n], neuron.w))
-            if not ok:
-                raise TypeError("explain_layers: the model's forward pass did not record z = w·a + b, a = f(z) "
-                                "per neuron as an MLP does")
-        found.append((zs, row))
-        row = list(zs[0].parents[len(layer.neurons[0].w):-1])
-    return found[::-1]
-
-
 def explain_layers(model: MLP, x: Sequence[float], target: Any,
                    loss: str | Callable[..., Any] = "squared_error") -> LayerExplanation:
     """Run one sample (x, target) through ``model`` and show backprop as the recursion on δ (module doc).
@@ -371,42 +293,16 @@ def explain_layers(model: MLP, x: Sequence[float], target: Any,
     """
     if not isinstance(model, MLP):
         raise TypeError(f"explain_layers: model must be an MLP, got {type(model).__name__}")
-    name, loss_fn = _loss(loss)
-    out = model(_check_input(x, model.nin, "explain_layers: x"))
-    outputs = out if isinstance(out, list) else [out]
-    cost = loss_fn(outputs, target)
-    if not isinstance(cost, Value):
-        raise TypeError(f"explain_layers: the loss must return a Value, got {type(cost).__name__}")
-    per_layer = _neurons_of(model, outputs)
-    zs = [z for z_nodes, _ in per_layer for z in z_nodes]
-    # The engine's gradients at every z and output node (one walk), then backward() for the parameters' .grad.
-    found = grad(cost, zs + outputs)
-    delta_of = dict(zip(zs, found[:len(zs)]))
-    grad_a = np.array(found[len(zs):], dtype=float)
-    model.zero_grad()
-    cost.backward()
-
-    a_prev = np.array([v.data for v in per_layer[0][0][0].parents[len(model.layers[0].neurons[0].w):-1]])
-    views_in: list[dict[str, Any]] = []
-    for layer, (z_nodes, a_nodes) in zip(model.layers, per_layer):
-        W = np.array([[w.data for w in n.w] for n in layer.neurons])
-        views_in.append(dict(
-            activation=layer.activation, W=W, b=np.array([n.b.data for n in layer.neurons]), a_in=a_prev,
-            z=np.array([z.data for z in z_nodes]), a=np.array([a.data for a in a_nodes]),
-            delta=np.array([delta_of[z] for z in z_nodes], dtype=float),
-            dW=np.array([[w.grad for w in n.w] for n in layer.neurons]),
-            db=np.array([n.b.grad for n in layer.neurons])))
-        a_prev = views_in[-1]["a"]
-
+    bp = read_backprop(model, [_check_input(x, model.nin, "explain_layers: x")], [target], loss, reduction="sum",
+                       who="explain_layers")
     # The matrix formulas, by numpy: ∇ₐC written out for a known loss, then the recursion on δ.
-    a_out = views_in[-1]["a"]
-    back = _loss_gradient(name, a_out, target) if name in LOSSES else grad_a
+    top = bp.written_grad_a()[:, 0]
+    deltas = delta_recursion(top, [n.f_prime[:, 0] for n in bp.layers], lambda k, d: bp.layers[k - 1].W.T @ d)
     views: list[LayerView] = []
-    for k in range(len(views_in), 0, -1):
-        v = views_in[k - 1]
-        f_prime = _derivative(v["activation"], v["z"], v["a"])
-        delta_np = back * f_prime
-        views.append(LayerView(index=k, f_prime=f_prime, back=back, delta_np=delta_np,
-                               dW_np=np.outer(delta_np, v["a_in"]), db_np=delta_np, **v))
-        back = v["W"].T @ delta_np
-    return LayerExplanation(model, views_in[0]["a_in"], target, name, float(cost.data), grad_a, views[::-1])
+    for n, delta_np in zip(bp.layers, deltas):
+        back = top if n.index == len(bp.layers) else bp.layers[n.index].W.T @ deltas[n.index]
+        views.append(LayerView(index=n.index, activation=n.activation, W=n.W, b=n.b, a_in=n.A_in[:, 0],
+                               z=n.Z[:, 0], a=n.A[:, 0], delta=n.Delta[:, 0], dW=n.dW, db=n.db,
+                               f_prime=n.f_prime[:, 0], back=back, delta_np=delta_np,
+                               dW_np=np.outer(delta_np, n.A_in[:, 0]), db_np=delta_np))
+    return LayerExplanation(model, views[0].a_in, target, bp.loss_name, bp.cost, bp.grad_a[:, 0], views)
