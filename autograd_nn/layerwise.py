@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from . import losses
+from .losses import binary_cross_entropy, hinge, mean_loss, mse, softmax_cross_entropy, squared_error
 from .engine import Value, grad, sum_of
 from .engine.ops import WEIGHTED_SUM
 from .nn import MLP
 
 # The losses whose ∇ₐC is written out (a = the network's output row, y the target).
 LOSSES: dict[str, Callable[..., Any]] = {
-    "squared_error": losses.squared_error, "mse": losses.mse, "binary_cross_entropy": losses.binary_cross_entropy,
-    "softmax_cross_entropy": losses.softmax_cross_entropy, "hinge": losses.hinge,
+    "squared_error": squared_error, "mse": mse, "binary_cross_entropy": binary_cross_entropy,
+    "softmax_cross_entropy": softmax_cross_entropy, "hinge": hinge,
 }
 REDUCTIONS = ("mean", "sum")
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -194,7 +194,7 @@ def read_backprop(model: MLP, xs: Sequence[Sequence[float]], targets: Sequence[A
             raise TypeError(f"{who}: the loss must return a Value, got {type(cost).__name__}")
         per_sample.append((outputs, neurons_of(model, outputs, who)))
         costs.append(cost)
-    total = losses.mean_loss(costs) if reduction == "mean" and len(costs) > 1 else sum_of(costs)
+    total = mean_loss(costs) if reduction == "mean" and len(costs) > 1 else sum_of(costs)
     zs = [z for _, per_layer in per_sample for z_nodes, _ in per_layer for z in z_nodes]
     outs = [o for outputs, _ in per_sample for o in outputs]
     # The engine's gradients of C at every z and output node (one walk), then backward() for the .grad.

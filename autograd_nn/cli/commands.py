@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from .exercise_commands import exercises_command
 from .expression_commands import explain, gradcheck, graph
 from .training_commands import demo, train
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": demo, "train": train, "graph": graph, "gradcheck": gradcheck, "explain": explain,
+    "exercises": exercises_command,
 }

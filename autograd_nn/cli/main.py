@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", default="graph.svg", metavar="FILE", help="output picture, .svg, .png or .pdf")
         if name == "explain":
             p.add_argument("--wrt", required=True, metavar="NAME", help="the variable to differentiate by")
+
+    ex = sub.add_parser("exercises", help="backprop exercises that grade themselves: init DIR, check DIR",
+                        description="init DIR writes the student files (task, hints, TODO; no solutions) and "
+                        "DIR/test_exercises.py; check DIR grades them (also: pytest DIR); --solutions prints "
+                        "the solutions (with init: writes them instead of the stubs).", **shared)
+    ex.add_argument("action", nargs="?", choices=["init", "check"], help="write the files, or grade them")
+    ex.add_argument("dir", nargs="?", metavar="DIR", help="the exercises' folder")
+    ex.add_argument("--solutions", action="store_true", help="print the solutions (with init: write them)")
+    ex.add_argument("--force", action="store_true", help="init: overwrite existing files")
     return parser
 
 

@@ -323,8 +323,10 @@ class _Candidate:
 
 def _fprime_at(activation: str, x: np.ndarray) -> np.ndarray:
     """f' evaluated at x (f applied to x first), as a learner's f_prime(a) computes it."""
-    fx = {"sigmoid": lambda t: 1.0 / (1.0 + np.exp(-t)), "tanh": np.tanh,
-          "relu": lambda t: np.maximum(t, 0.0), "linear": lambda t: t}[activation](x)
+    fs: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+        "sigmoid": lambda t: 1.0 / (1.0 + np.exp(-t)), "tanh": np.tanh, "relu": lambda t: np.maximum(t, 0.0),
+        "linear": lambda t: t}
+    fx = fs[activation](x)
     return derivative(activation, x, fx)
 
 
@@ -352,8 +354,9 @@ def _candidates(bp: Backprop, answer: _Answer) -> list[_Candidate]:
                               r"\delta^{(l)} = \left(W^{(l+1)} \delta^{(l+1)}\right) \odot f'(z^{(l)})",
                               "δ travels backwards through the transpose: (Wˡ⁺¹)ᵀ δˡ⁺¹ (W.T @ delta); W @ delta "
                               "only runs because the matrix is square", g, d))
-    for where, which in (("every layer", range(1, L + 1)), ("the output layer", [L]),
-                         ("the hidden layers", range(1, L))):
+    places: list[tuple[str, list[int]]] = [("every layer", list(range(1, L + 1))), ("the output layer", [L]),
+                                           ("the hidden layers", list(range(1, L)))]
+    for where, which in places:
         fp = [np.ones_like(n.Z) if n.index in which else n.f_prime for n in layers]
         d, g = _replay(bp, f_primes=fp)
         out.append(_Candidate("derivative_missing", f"the activation's derivative f'(zˡ) left out in {where}",
@@ -397,8 +400,9 @@ def _candidates(bp: Backprop, answer: _Answer) -> list[_Candidate]:
     out.append(_Candidate("bias_missing", "the gradient of the bias missing (zero)", "∂C/∂bˡ = 0",
                           r"\partial C / \partial b^{(l)} = 0", "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: δ summed over the samples "
                           "(delta.sum(axis=1, keepdims=True))", (G[0], [np.zeros_like(b) for b in G[1]])))
-    for i, which in ((0, "the first sample's"), (m - 1, "the last sample's")) if m > 1 else ():
-        out.append(_Candidate("bias_not_summed", f"∂C/∂b not summed over the samples: {which} δ only",
+    single: list[tuple[int, str]] = [(0, "the first sample's"), (m - 1, "the last sample's")] if m > 1 else []
+    for i, one in single:
+        out.append(_Candidate("bias_not_summed", f"∂C/∂b not summed over the samples: {one} δ only",
                               f"∂C/∂bˡ = δˡ⁽{i + 1}⁾", rf"\partial C / \partial b^{{(l)}} = \delta^{{(l)({i + 1})}}",
                               "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: delta.sum(axis=1, keepdims=True)",
                               (G[0], [d[:, i] for d in true_deltas])))
