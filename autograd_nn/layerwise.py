@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .losses import binary_cross_entropy, hinge, mean_loss, mse, softmax_cross_entropy, squared_error
 from .engine import Value, grad, sum_of
 from .engine.ops import WEIGHTED_SUM
+from .losses import binary_cross_entropy, hinge, mean_loss, mse, softmax_cross_entropy, squared_error
 from .nn import MLP
 
 # The losses whose ∇ₐC is written out (a = the network's output row, y the target).

@@ -151,8 +151,8 @@ class BackpropReport:
             d = self.diagnosis
             if d is not None:
                 lines.append(f"diagnosis ({d.kind}): {d.what}")
-                lines.append(f"  expected: {d.expected}")
-                lines.append(f"  yours:    {d.yours}")
+                lines += [f"  expected: {d.expected}"] if d.expected else []
+                lines += [f"  yours:    {d.yours}"] if d.yours else []
                 lines += [f"  {line}" for line in d.numbers]
                 lines.append(f"hint: {d.hint}")
         lines += [f"note: {n}" for n in self.notes]
