@@ -117,3 +117,9 @@ def test_the_examples_are_diagnosed(script, kind):
     assert not report.ok and report.diagnosis.kind == kind
     if kind == "updated_weights":
         assert "η = 0.2" in str(report)
+
+
+def test_the_readme_shows_the_alias_examples_real_report():
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    report = str(runpy.run_path(str(EXAMPLES / "check_backprop_alias.py"))["main"]())
+    assert f"```\n{report}\n```" in readme

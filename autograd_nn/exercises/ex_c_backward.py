@@ -109,8 +109,8 @@ def _compare(module: ModuleType, e: Any, x: float = 0.6, y: float = -0.4) -> str
     gx, gy = grad(_build(e, {"x": vx, "y": vy}), [vx, vy])
     if close(float(sx.grad), gx) and close(float(sy.grad), gy):
         return None
-    return (f"f = {_shown(e)} at x = {x}, y = {y}:\n  ∂f/∂x: yours {sx.grad!r}, the engine's {gx:.10g}\n"
-            f"  ∂f/∂y: yours {sy.grad!r}, the engine's {gy:.10g}")
+    return (f"f = {_shown(e)} at x = {x}, y = {y}:\n  ∂f/∂x: yours {sx.grad!r}, the engine's {float(gx)!r}\n"
+            f"  ∂f/∂y: yours {sy.grad!r}, the engine's {float(gy)!r}")
 
 
 def grade(module: ModuleType) -> tuple[bool, str, str]:

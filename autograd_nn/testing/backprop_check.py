@@ -37,6 +37,7 @@ F = {"sigmoid": "σ", "tanh": "tanh", "relu": "relu", "linear": "id"}
 F_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh", "relu": r"\mathrm{relu}", "linear": r"\mathrm{id}"}
 SHOWN = 6  # entries of a vector written out in a diagnosis
 ETAS_SHOWN = 4  # significant digits of a fitted step η
+ROUNDING = 1e-12  # a difference below this is shown as such, not as its (platform-dependent) rounding digits
 
 
 def _num(x: float) -> str:
@@ -115,8 +116,10 @@ class BackpropReport:
         lines = []
         for c in reversed(self.layers):
             if c.ok:
+                diff = max(c.dW_error, c.db_error)
+                shown = "below 1e-12" if diff < ROUNDING else f"{diff:.3g}"
                 lines.append(f"  layer {c.index}: ∂C/∂W{sup(c.index)} and ∂C/∂b{sup(c.index)} agree "
-                             f"(largest difference {max(c.dW_error, c.db_error):.3g})")
+                             f"(largest difference {shown})")
                 continue
             parts = [f"∂C/∂W{sup(c.index)} {'agrees' if c.dW_ok else 'DIFFERS'}",
                      f"∂C/∂b{sup(c.index)} {'agrees' if c.db_ok else 'DIFFERS'}"]
