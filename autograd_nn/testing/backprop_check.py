@@ -350,6 +350,17 @@ def _candidates(bp: Backprop, answer: _Answer) -> list[_Candidate]:
     out: list[_Candidate] = []
     acts = ", ".join(sorted({F[n.activation] for n in layers}))
 
+    # The bias-only mistakes first: where a dead layer (relu) makes several mistakes give the same numbers, the
+    # one that changes the fewest numbers is named.
+    out.append(_Candidate("bias_missing", "the gradient of the bias missing (zero)", "∂C/∂bˡ = 0",
+                          r"\partial C / \partial b^{(l)} = 0", "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: δ summed over the samples "
+                          "(delta.sum(axis=1, keepdims=True))", (G[0], [np.zeros_like(b) for b in G[1]])))
+    single: list[tuple[int, str]] = [(0, "the first sample's"), (m - 1, "the last sample's")] if m > 1 else []
+    for i, one in single:
+        out.append(_Candidate("bias_not_summed", f"∂C/∂b not summed over the samples: {one} δ only",
+                              f"∂C/∂bˡ = δˡ⁽{i + 1}⁾", rf"\partial C / \partial b^{{(l)}} = \delta^{{(l)({i + 1})}}",
+                              "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: delta.sum(axis=1, keepdims=True)",
+                              (G[0], [d[:, i] for d in true_deltas])))
     if all(layers[k - 1].W.shape[0] == layers[k - 1].W.shape[1] for k in range(2, L + 1)) and L > 1:
         d, g = _replay(bp, back=lambda k, x: layers[k - 1].W @ x)
         out.append(_Candidate("transposed_recursion", "W used where Wᵀ belongs in the δ recursion",
@@ -400,15 +411,6 @@ def _candidates(bp: Backprop, answer: _Answer) -> list[_Candidate]:
                               f"∂C/∂bˡ × {shown}", rf"{shown} \times \partial C / \partial b^{{(l)}}",
                               "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾ with the same constant as ∂C/∂Wˡ",
                               (G[0], [c * b for b in G[1]])))
-    out.append(_Candidate("bias_missing", "the gradient of the bias missing (zero)", "∂C/∂bˡ = 0",
-                          r"\partial C / \partial b^{(l)} = 0", "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: δ summed over the samples "
-                          "(delta.sum(axis=1, keepdims=True))", (G[0], [np.zeros_like(b) for b in G[1]])))
-    single: list[tuple[int, str]] = [(0, "the first sample's"), (m - 1, "the last sample's")] if m > 1 else []
-    for i, one in single:
-        out.append(_Candidate("bias_not_summed", f"∂C/∂b not summed over the samples: {one} δ only",
-                              f"∂C/∂bˡ = δˡ⁽{i + 1}⁾", rf"\partial C / \partial b^{{(l)}} = \delta^{{(l)({i + 1})}}",
-                              "∂C/∂bˡ = Σᵢ δˡ⁽ⁱ⁾: delta.sum(axis=1, keepdims=True)",
-                              (G[0], [d[:, i] for d in true_deltas])))
     if bp.loss_name == "softmax_cross_entropy":
         a = layers[-1].A
         p = np.stack([softmax(a[:, i]) for i in range(m)], axis=1)
