@@ -2,7 +2,7 @@
 
     python examples/check_backprop_alias.py
 
-The learner writes the backward loop the way seed 000 ("Machine learning on biology S2", its training loop)
+The learner writes the backward loop the way the training loop of “Machine learning on biology S2”
 suggests: remember the layer's matrix in a variable, update it, then send δ down through that variable. But
 ``W = weights[k]`` is the same array, not a copy, so ``W -= lr * dW`` moves the matrix first and every δ
 below the top layer is computed with weights already updated. check_backprop finds it and the step η.

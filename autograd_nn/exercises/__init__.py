@@ -6,9 +6,10 @@
     pytest DIR                          the same grading, one test per exercise
     autograd-nn exercises --solutions   print the solutions (they live here, in the package, never in DIR)
 
-The exercises: (a) local derivatives as define_op rules, (b) one sigmoid neuron by hand (seed 002), (c)
-backward() on a minimal Node class, (d) the δ recursion of a two-layer network (seeds 003, 004), (e) softmax +
-cross-entropy (seed 001), (f) gradient descent over n samples with seed 000's 1/n.
+The exercises: (a) local derivatives as define_op rules, (b) one sigmoid neuron by hand (Jakobsen's worked example),
+(c) backward() on a minimal Node class, (d) the δ recursion of a two-layer network (after Shen and Punnen), (e)
+softmax + cross-entropy (after Sai), (f) gradient descent over n samples with the 1/n of “Machine learning on
+biology S2”.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""(b) ∂C/∂w of one sigmoid neuron with squared error, by hand, with seed 002's numbers."""
+"""(b) ∂C/∂w of one sigmoid neuron with squared error, by hand, with Jakobsen's numbers."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from .grading import call, close, op_table, smallest
 from .grading import floats as _floats
 
 NAME = "b_one_neuron"
-TITLE = "∂C/∂w of one sigmoid neuron with squared error (seed 002's numbers)"
+TITLE = "∂C/∂w of one sigmoid neuron with squared error (Jakobsen's worked example)"
 HINT = ("chain rule through three factors: ∂C/∂out = −(target − out), ∂out/∂net = out(1 − out) for the sigmoid, "
         "∂net/∂wᵢ = xᵢ (and ∂net/∂b = 1)")
 TASK = """\
-One neuron: net = Σᵢ wᵢ xᵢ + b, out = σ(net), C = ½ (target − out)² (seed 002, "Backpropagation" by John
-Jakobsen, works this out for one weight). neuron_gradient returns (∂C/∂w as a list, ∂C/∂b).
+One neuron: net = Σᵢ wᵢ xᵢ + b, out = σ(net), C = ½ (target − out)² (John Jakobsen, “Math Behind Neural
+Networks”, works this out for one weight). neuron_gradient returns (∂C/∂w as a list, ∂C/∂b).
 seed002_number() returns ∂C/∂w₁ for that document's example: out = 0.79, target = 1 and the input on w₁'s edge
 0.92 — the product of the three factors, computed from those three numbers."""
 HINTS = ["write the three factors of the chain rule first, then multiply", "∂C/∂b has the same first two factors"]
@@ -79,7 +79,7 @@ def _student(module: ModuleType, x: list[float], target: float):
 
 
 def grade(module: ModuleType) -> tuple[bool, str, str]:
-    # seed 002's number, by the engine: σ(net) = 0.79 with the input 0.92 on w₁ (b = 0)
+    # Jakobsen's number, by the engine: σ(net) = 0.79 with the input 0.92 on w₁ (b = 0)
     w1 = math.log(0.79 / 0.21) / 0.92
     expected = _engine([0.92], [w1], 0.0, 1.0)[0]
     got = call(module.seed002_number)

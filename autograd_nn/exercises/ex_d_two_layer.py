@@ -1,4 +1,4 @@
-"""(d) The δ recursion of a two-layer network in numpy (seeds 003, 004)."""
+"""(d) The δ recursion of a two-layer network in numpy (after Shen and Punnen)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ TITLE = "the δ recursion of a two-layer network in numpy (tanh, then sigmoid; c
 HINT = ("δ² = a² − y (sigmoid with cross-entropy), δ¹ = ((W²)ᵀ δ²) ⊙ (1 − (a¹)²); ∂C/∂Wˡ = (1/m) δˡ (aˡ⁻¹)ᵀ and "
         "∂C/∂bˡ = (1/m) Σ over the samples (columns) of δˡ")
 TASK = """\
-The network of seed 003 ("The math of neural networks", Marshall Shen): Z¹ = W¹ X + b¹, A¹ = tanh(Z¹),
+The network of Marshall Shen's “The math of neural networks”: Z¹ = W¹ X + b¹, A¹ = tanh(Z¹),
 Z² = W² A¹ + b², A² = σ(Z²), and C = −(1/m) Σᵢ [y log a² + (1 − y) log(1 − a²)]. One column per sample:
 X is (2 × m), y (1 × m); W¹ is (3 × 2), b¹ (3 × 1), W² (1 × 3), b² (1 × 1).
 gradients(weights, biases, X, y) returns ([dW¹, dW²], [db¹, db²]) in the shapes of the weights and biases.

@@ -1,4 +1,4 @@
-"""(e) The gradient of softmax + cross-entropy with respect to the logits (seed 001)."""
+"""(e) The gradient of softmax + cross-entropy with respect to the logits (after Sai)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TITLE = "softmax + cross-entropy's gradient with respect to the logits"
 HINT = "p = softmax(z) (subtract max(z) before exp), then ∂C/∂zⱼ = pⱼ − [j = k]: the probabilities minus the one-hot"
 TASK = """\
 For logits z (a list), p = softmax(z), pⱼ = e^(zⱼ) / Σₗ e^(zₗ), and the cross-entropy of the true class k,
-C = −log pₖ (seed 001, "Deriving Neural Networks", derives it). Return ∂C/∂z as a list, one entry per logit.
+C = −log pₖ (Jyotir Sai, “Deriving Neural Networks”, derives it). Return ∂C/∂z as a list, one entry per logit.
 The grader turns your gradient into a define_op rule and runs gradcheck on it."""
 HINTS = ["differentiate log Σₗ e^(zₗ) − zₖ, which is C written out", "the answer has a very short form"]
 STUB = '''

@@ -1,4 +1,4 @@
-"""(f) One step of gradient descent over many samples, with seed 000's 1/n."""
+"""(f) One step of gradient descent over many samples, with the 1/n of “Machine learning on biology S2”."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from ..testing.backprop_check import check_backprop
 from .grading import not_done, smallest
 
 NAME = "f_gradient_descent"
-TITLE = "one gradient-descent step over n samples with the 1/n of seed 000"
+TITLE = "one gradient-descent step over n samples with the 1/n of “Machine learning on biology S2”"
 HINT = ("C = (1/n) Σᵢ ½‖aᴸ⁽ⁱ⁾ − y⁽ⁱ⁾‖²: every gradient carries 1/n; compute all δ with the weights of the "
         "forward pass (copy W before changing it, or update every layer after the backward pass)")
 TASK = """\
-Seed 000 ("Machine learning on biology S2: how does a neural network work mathematically?") trains a sigmoid
+“Machine learning on biology S2: how does a neural network work mathematically?” trains a sigmoid
 network on n samples at once: the weights move by −lr · (1/n) Σᵢ ∂Cᵢ/∂W. Write step(weights, biases, X, y, lr)
 for any number of sigmoid layers: Zˡ = Wˡ Aˡ⁻¹ + bˡ, Aˡ = σ(Zˡ), C = (1/n) Σᵢ ½‖aᴸ⁽ⁱ⁾ − y⁽ⁱ⁾‖², one column per
 sample. Return the new (weights, biases), lists of arrays in the same shapes, after ONE step.

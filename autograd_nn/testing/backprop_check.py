@@ -10,9 +10,9 @@ The contract of the learner's function (the shapes of the documents, one column 
     y             shape (nᴸ, m): column i is the target y⁽ⁱ⁾ (softmax_cross_entropy: one-hot columns)
     dW[l-1]       ∂C/∂Wˡ, shape (nˡ, nˡ⁻¹);  db[l-1]  ∂C/∂bˡ, shape (nˡ, 1) (or (nˡ,))
 
-with C = (1/m) Σᵢ Cᵢ (``reduction="mean"``, seed 000's 1/n) or Σᵢ Cᵢ (``"sum"``), Cᵢ the loss of sample i, and
-zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = f(zˡ) with the model's activations. The function gets copies: changing them changes
-nothing here (but is noticed, and reported).
+with C = (1/m) Σᵢ Cᵢ (``reduction="mean"``, the 1/n of “Machine learning on biology S2”) or Σᵢ Cᵢ
+(``"sum"``), Cᵢ the loss of sample i, and zˡ = Wˡ aˡ⁻¹ + bˡ, aˡ = f(zˡ) with the model's activations. The
+function gets copies: changing them changes nothing here (but is noticed, and reported).
 
 The true numbers come from the engine: ``layerwise.read_backprop`` runs the samples through the model and reads
 δ at each z node and backward()'s ∂C/∂W, ∂C/∂b. When the learner's numbers differ, known mistakes are replayed
@@ -401,7 +401,7 @@ def _candidates(bp: Backprop, answer: _Answer) -> list[_Candidate]:
     if m > 1:
         factors += [(1.0 / m, f"1/{m}", f"divided by m = {m} twice, or the mean taken where C is the sum"),
                     (float(m), f"{m}", f"the sum over the {m} samples where C is their mean (the 1/m of "
-                     "seed 000 left out)")]
+                     "“Machine learning on biology S2” left out)")]
     for c, shown, why in factors:
         out.append(_Candidate("factor", f"every gradient {shown} × the engine's: {why}",
                               f"∂C/∂Wˡ × {shown}", rf"{shown} \times \partial C / \partial W^{{(l)}}",
