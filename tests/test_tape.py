@@ -273,11 +273,12 @@ def test_an_undefined_derivative_is_eagers_error_and_leaves_every_grad_as_it_was
 
 @pytest.mark.parametrize("build, recorded, moved", [
     (lambda xs: xs[0].log(), [2.0], [-1.0]),
-    (lambda xs: xs[0] ** xs[1], [2.0, 2.0], [0.0, 2.0]),  # numpy's power gives 0.0 here; eager raises
+    (lambda xs: xs[0] ** xs[1], [2.0, 2.0], [-1.0, 2.0]),  # numpy's power gives 1.0 here; eager raises
+    (lambda xs: xs[0] ** xs[1], [2.0, 2.0], [0.0, 0.0]),  # numpy's 0 ** 0 is 1.0; eager raises (a jump at 0)
     (lambda xs: xs[0].exp() * 2, [1.0], [800.0]),  # overflow
     (lambda xs: 1 / xs[0], [1.0], [0.0]),
     (lambda xs: (xs[0] ** -0.5).relu(), [1.0], [0.0]),
-], ids=["log", "pow base 0", "exp overflow", "div by 0", "negative power of 0"])
+], ids=["log", "pow negative base", "pow base 0 exponent 0", "exp overflow", "div by 0", "negative power of 0"])
 def test_a_forward_domain_error_is_eagers_error(build, recorded, moved):
     leaves = [Value(p) for p in recorded]
     tape = Tape(build(leaves))
@@ -463,3 +464,15 @@ def test_an_overflowing_sum_of_squares_is_eagers_error(spelling):
     got = on_tape(tape, leaves, moved)
     assert got == eager(build, moved) and got[0] == "forward" and "overflow" in got[1]
     assert_same(on_tape(tape, leaves, point), eager(build, point))  # and it replays again afterwards
+
+
+def test_zero_to_a_value_power_replays_as_eager():
+    # 0 ** y for y > 0 is 0 with ∂/∂y = 0 (and ∂/∂x = 0 for y > 1): the tape's numpy replay gives eager's numbers
+    def build(xs):
+        return xs[0] ** xs[1] + xs[1]
+
+    leaves = [Value(0.0), Value(2.5)]
+    tape = Tape(build(leaves))
+    assert_same(on_tape(tape, leaves, [0.0, 2.5]), eager(build, [0.0, 2.5]))
+    assert_same(on_tape(tape, leaves, [0.0, 1.5]), eager(build, [0.0, 1.5]))
+    assert on_tape(tape, leaves, [0.0, 0.5]) == eager(build, [0.0, 0.5])  # ∂/∂x infinite: the same DomainError

@@ -20,9 +20,13 @@ array. Adding an operation is one :func:`define_op` call (or one entry below, fo
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import math
 import operator
+import pickle
+import sys
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -75,7 +79,7 @@ class Op:
     """
 
     __slots__ = ("name", "symbol", "forward", "derivative", "arity", "domain", "edge", "sample", "vector",
-                 "template", "precedence", "decompose", "function")
+                 "template", "precedence", "decompose", "function", "origin", "__weakref__")
 
     def __init__(self, name: str, forward: Callable[..., float], derivative: Callable[..., Sequence[Any]],
                  *, arity: int | None = 1, domain: Domain | str | None = None,
@@ -98,9 +102,37 @@ class Op:
         self.precedence = precedence
         self.decompose = decompose
         self.function = function
+        # How another process finds this op again (see __reduce__): set by power_op (its exponent) and by
+        # define_op (the module it was defined in); None for a built-in, found by its name in BUILTIN_OPS.
+        self.origin: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    # -- an op is one shared object: copies of a graph share it, a pickle names it ---------------------------
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by reference, never the functions: a built-in op by its name in BUILTIN_OPS, x ** k by its
+        exponent (power_op), an op made with define_op by the module attribute that holds it; unpickling
+        gives this process's own op object. An op no module holds cannot be found again: refused by name."""
+        if BUILTIN_OPS.get(self.name) is self:
+            return (_builtin_op, (self.name,))
+        if self.origin is not None and self.origin[0] == "power":
+            return (power_op, (self.origin[1],))
+        module = self.origin[1] if self.origin is not None else None
+        holder = sys.modules.get(module) if module else None
+        for attr, held in (vars(holder).items() if holder is not None else ()):
+            if held is self:
+                return (_module_attribute, (module, attr))
+        raise pickle.PicklingError(
+            f"cannot pickle the op {self.name!r}: it is not a built-in op, and no module holds it "
+            f"(defined in {module or 'an unknown module'}); assign it at a module's top level "
+            f"({self.name} = define_op(...)) so that a pickle can name it, or copy.deepcopy the graph instead")
 
     # -- writing the op down ---------------------------------------------------------------------------------
     def formula(self, operands: Sequence[tuple[str, int]]) -> tuple[str, int]:
@@ -198,6 +230,19 @@ class Op:
         return out
 
 
+def _builtin_op(name: str) -> Op:
+    """The built-in op of this name (what a pickled built-in op becomes)."""
+    return BUILTIN_OPS[name]
+
+
+def _module_attribute(module: str, attr: str) -> Op:
+    """The op a module holds under ``attr`` (what a pickled user-defined op becomes)."""
+    op = getattr(importlib.import_module(module), attr)
+    if not isinstance(op, Op):
+        raise pickle.UnpicklingError(f"{module}.{attr} is {type(op).__name__}, not the op that was pickled")
+    return op
+
+
 def _safely_contains(op: Op, args: Sequence[Any]) -> bool:
     assert op.domain is not None and op.domain.contains is not None
     try:
@@ -222,10 +267,13 @@ def _sigmoid_vector(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pow_positive_base(a: float, b: float) -> float:
-    if a <= 0:
-        raise ValueError("base must be > 0")
-    return math.pow(a, b)
+def _pow_value_exponent(a: float, b: float) -> float:
+    # a ** b with b a Value: defined for a > 0, and at a = 0 for b > 0 (0 ** b = 0), as POW's domain says.
+    if a > 0:
+        return math.pow(a, b)
+    if a == 0 and b > 0:
+        return 0.0
+    raise ValueError("outside the domain")
 
 
 def _step(x: float) -> float:
@@ -269,9 +317,13 @@ DIV = Op("div", operator.truediv, lambda a, b, out: (1.0 / b, -out / b),
          domain=Domain("the divisor must be non-zero", lambda a, b: b != 0), edge=_second)
 LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1, 10.0), edge=_first,
          domain=Domain("argument must be > 0", lambda x: x > 0), function="log")
-POW = Op("pow", _pow_positive_base, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a)),
+# x ** y with y a Value. At x = 0 (y > 0) the value is 0 and ∂/∂y = 0 · log 0, taken as its limit 0 (as PyTorch
+# and HIPS autograd do): log(x + eq(x, 0)) is log x for x > 0 and log 1 = 0 at x = 0, on floats, Values and
+# arrays alike. ∂/∂x = y·x^(y−1) is 0 there for y > 1, 1 for y = 1, and infinite for y < 1: a DomainError.
+POW = Op("pow", _pow_value_exponent, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a + EQ(a, 0.0))),
          arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
-         domain=Domain("the base must be > 0 when the exponent is not a constant", lambda a, b: a > 0), edge=_first)
+         domain=Domain("the base must be > 0, or 0 with an exponent > 0, when the exponent is not a constant",
+                       lambda a, b: a > 0 or (a == 0 and b > 0)), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
          template="-{0}", precedence=3, symbol="-", vector=np.negative)
 EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), function="exp")
@@ -313,11 +365,19 @@ SUM = Op("sum", _sum, lambda *args: (1.0,) * (len(args) - 1), arity=None, symbol
          template=_sum_template, precedence=1, vector=_sum, decompose=_sum)
 
 
+# Every live op x ↦ x**k, by exponent: an op the bounded cache below has let go of but a graph still holds is found
+# here, so there is one op per exponent as long as any graph uses it (a graph unpickled or rebuilt later shares it).
+_power_ops: weakref.WeakValueDictionary[float, Op] = weakref.WeakValueDictionary()
+
+
 @functools.lru_cache(maxsize=256)  # bounded: x ** random() in a loop must not keep every exponent's op alive
 def power_op(k: float) -> Op:
     """The op x ↦ x**k for a fixed number k (one shared Op per exponent); ∂out/∂x = k·x^(k-1)."""
     if not _isfinite(k):
         raise ValueError(f"Value ** {k!r}: the exponent must be finite")
+    alive = _power_ops.get(k)
+    if alive is not None:
+        return alive
     domain: Domain | None
     edge: Callable[..., float] | None
     if k == int(k):
@@ -330,9 +390,12 @@ def power_op(k: float) -> Op:
     shown = f"{k:g}"
     # d/dx x⁰ is 0 everywhere, even at x = 0 where the general rule would divide by zero.
     rule = (lambda x, out: (0.0,)) if k == 0 else (lambda x, out: (k * x ** (k - 1.0),))
-    return Op(f"pow{shown}", lambda x: math.pow(x, k), rule, template="{0} ** " + shown,
-              precedence=4, symbol="**" + shown, vector=lambda x: np.power(x, k), domain=domain, edge=edge,
-              sample=(0.2, 3.0) if edge is _first else (-3.0, 3.0))
+    op = Op(f"pow{shown}", lambda x: math.pow(x, k), rule, template="{0} ** " + shown,
+            precedence=4, symbol="**" + shown, vector=lambda x: np.power(x, k), domain=domain, edge=edge,
+            sample=(0.2, 3.0) if edge is _first else (-3.0, 3.0))
+    op.origin = ("power", k)
+    _power_ops[k] = op
+    return op
 
 
 # -- the fused weighted sum z = w·a + b -------------------------------------------------------------------
@@ -436,7 +499,9 @@ def define_op(name: str, forward: Callable[..., float], derivative: Callable[...
                             f"got {len(d)}")
         return d
 
-    return Op(name, checked_forward, tupled_derivative, arity=arity, domain=domain, edge=edge, vector=vector)
+    op = Op(name, checked_forward, tupled_derivative, arity=arity, domain=domain, edge=edge, vector=vector)
+    op.origin = ("module", sys._getframe(1).f_globals.get("__name__"))  # where a pickle will look for it
+    return op
 
 
 def _positional_arity(f: Callable[..., Any], name: str) -> int:

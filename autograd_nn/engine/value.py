@@ -171,8 +171,11 @@ class Value:
         return record(ABS, self)
 
     # -- comparisons: of the numbers, giving a bool (``if loss < best:``); not recorded in the graph ---------
-    # == and hash stay identity: Values are dictionary keys throughout the engine. For a recorded 1.0/0.0
-    # comparison use the lt, gt and eq ops.
+    # == and hash stay identity: Values are dictionary keys throughout the engine, so ``Value(2.0) == 2.0`` is
+    # False; compare numbers with ``v.data == 2.0``. For a recorded 1.0/0.0 comparison use the lt, gt and eq ops.
+    # A Value is no number either: bool(v), float(v), int(v), round(v), format(v, ".3f") and math functions
+    # (math.exp(v), math.fsum) raise a TypeError that says to use v.data, since a silent conversion would drop
+    # the Value from the graph (math.exp(v) is not differentiated; v.exp() is).
     def __lt__(self, other: Operand) -> bool:
         return self._data < _compared(other, "<")
 
@@ -198,12 +201,105 @@ class Value:
         """Reset this Value's gradient to 0."""
         self.grad = 0.0
 
+    # -- a Value is a node, not a number: each conversion says to read .data ----------------------------------
+    def __bool__(self) -> bool:
+        raise TypeError(_not_a_number("bool(v)", "if v.data:  or  if v.data != 0:"))
+
+    def __float__(self) -> float:
+        raise TypeError(_not_a_number("float(v)", "v.data, and the ops for functions: v.exp(), autograd_nn.log(v)"))
+
+    def __int__(self) -> int:
+        raise TypeError(_not_a_number("int(v)", "int(v.data)"))
+
+    def __index__(self) -> int:
+        raise TypeError(_not_a_number("using v as an index", "int(v.data)"))
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        raise TypeError(_not_a_number("round(v)", "round(v.data)"))
+
+    def __format__(self, spec: str) -> str:
+        if not spec:
+            return str(self)  # f"{v}" prints the Value
+        raise TypeError(_not_a_number(f"format(v, {spec!r})", f"f'{{v.data:{spec}}}'"))
+
+    # -- pickle and copy: graphs travel whole, ops by reference, stamps restated in this process's clock --------
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # The stamp is pickled as an age (how many assignments ago): on loading, restamped as now − age, so the
+        # graph's order of stamps survives (a stale graph stays stale) and no loaded node is "newer" than the
+        # Values made after it (a stamp from another process's clock would be a false StaleGraphError).
+        return (_restored, (_ancestors_first(self), self._data, self.grad, self.label, self._op, self._prev,
+                            clock.now() - self._stamp))
+
+    def __copy__(self) -> Value:
+        twin = Value._node(self._data, self._op, self._prev)  # a new node over the same parents
+        twin.grad, twin.label, twin._stamp = self.grad, self.label, self._stamp
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # Iterative (a chain of any depth) and the op shared, not copied: the copy's nodes are the table's
+        # entries, so a Tape, the pictures and `is`-tests read a copied graph as they read the original.
+        for node in autodiff.topological_order(self):
+            if id(node) not in memo:
+                twin = Value._node(node._data, node._op, tuple(memo[id(p)] for p in node._prev))
+                twin.grad, twin.label, twin._stamp = node.grad, node.label, node._stamp
+                memo[id(node)] = twin
+        copied: Value = memo[id(self)]
+        return copied
+
     # An op called with a Value among its arguments (log(v), maximum(v, 2.0), a derivative rule evaluated on
     # Values for create_graph) hands the call to the Value class, as numpy hands ufuncs to __array_ufunc__: the
     # op table knows nothing of Values, and this file knows the table.
     @staticmethod
     def __autograd_op__(op: Op, args: Sequence[Any]) -> Value:
         return record(op, *args)
+
+
+def _not_a_number(what: str, instead: str) -> str:
+    return (f"{what}: a Value is a node of a graph, not a number; write {instead} (v.data is the float it holds; "
+            "a silent conversion would drop it from the graph, and == between Values is identity)")
+
+
+def _restored(ancestors: Any, data: float, grad: float, label: str, op: Op | None, parents: tuple[Value, ...],
+              age: int) -> Value:
+    """A Value as pickled by Value.__reduce_ex__: its number, gradient, label, op and parents, stamped ``age``
+    assignments before this process's clock now (``ancestors`` only set the order of pickling)."""
+    node = Value._node(data, op, parents)
+    node.grad, node.label, node._stamp = grad, label, clock.now() - age
+    return node
+
+
+# Python's pickler recurses into each object it meets for the first time: a node's parents, theirs, … — a chain
+# of a few hundred nodes would be a RecursionError. So the first node of a graph pickled lists its ancestors in
+# topological order before its own fields: each ancestor is then pickled when its parents already are, one level
+# deep. The ancestors it listed ("covered", per thread) list nothing themselves, so a graph is listed once (the
+# pickle grows by one reference a node); an end marker after the list uncovers them again. The list is only an
+# order of pickling: what each node is, parents included, is in its own fields, so sharing is kept throughout.
+_covered = threading.local()
+
+
+def _ancestors_first(node: Value) -> tuple[Any, ...] | None:
+    covered: dict[int, Value] = getattr(_covered, "nodes", None) or {}
+    if covered.get(id(node)) is node:
+        return None
+    covered.clear()  # no list is being pickled now (all a list reaches is in it): forget a failed pickle's marks
+    if all(p._op is None for p in node._prev):
+        return None  # leaves and their nodes are one level deep anyway
+    order = autodiff.topological_order(node)[:-1]
+    covered.update((id(n), n) for n in order)
+    _covered.nodes = covered
+    return (*order, _Uncover())
+
+
+def _nothing() -> None:
+    return None
+
+
+class _Uncover:
+    """The end of an ancestors list: pickling it means every ancestor listed is pickled, so none stays covered."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        getattr(_covered, "nodes", {}).clear()
+        return (_nothing, ())
 
 
 def record(op: Op, *operands: Any) -> Value:
