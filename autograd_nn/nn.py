@@ -29,8 +29,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .engine import Value, weighted_sum
-from .engine.ops import RELU, SIGMOID, TANH, Op
+from .engine import Value
+from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
+from .engine.value import record
 
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
 INITS = ("uniform", "xavier", "he")
@@ -196,12 +197,12 @@ class Neuron(Module):
     def __call__(self, x: Sequence[float | Value]) -> Value:
         if self._checked:
             x = _check_input(x, self.nin, "Neuron")
-        z = weighted_sum(self.w, x, self.b)
+        z = record(WEIGHTED_SUM, *self.w, *x, self.b)  # zⱼ = Σₖ wⱼₖ·aₖ + bⱼ as one node
         if self._act is None:
             z.label = self.a_label
             return z
         z.label = self.z_label
-        a: Value = self._act(z)
+        a = record(self._act, z)  # aⱼ = σ(zⱼ)
         a.label = self.a_label
         return a
 

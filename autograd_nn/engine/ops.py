@@ -185,10 +185,11 @@ class Op:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
         if not args:
             raise TypeError(f"{self.name}: needs at least one argument")
-        if all(type(a) is float for a in args):  # the walk evaluates derivatives written with ops on floats
+        kinds = set(map(type, args))
+        if kinds == {float}:  # the walk evaluates derivatives written with ops (relu' = step) on floats
             return self.evaluate(args)
-        for a in args:  # a Value among the arguments: its class records the op (see Value.__autograd_op__)
-            recorder = getattr(type(a), "__autograd_op__", None)
+        for kind in kinds:  # a Value among the arguments: its class records the op (see Value.__autograd_op__)
+            recorder = getattr(kind, "__autograd_op__", None)
             if recorder is not None:
                 return recorder(self, args)
         if any(isinstance(a, np.ndarray) for a in args):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any, Union, overload
 
 from . import autodiff, clock
@@ -306,7 +307,10 @@ def record(op: Op, *operands: Any) -> Value:
     """Apply ``op`` to the operands and record it: the new Value holds out = op(numbers) and remembers op and
     its parents. A plain number among the operands becomes a constant leaf (the 2 in ``x * 2``). Outside the
     op's domain, or on overflow, op.evaluate raises the DomainError naming the op and its operands."""
-    parents = tuple(x if isinstance(x, Value) else constant(x, op) for x in operands)
+    if all(map(isinstance, operands, repeat(Value))):  # the common case, checked in one pass in C
+        parents = operands
+    else:
+        parents = tuple(x if isinstance(x, Value) else constant(x, op) for x in operands)
     out = op.evaluate([p._data for p in parents])
     return Value._node(out, op, parents)
 
