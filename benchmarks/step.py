@@ -1,6 +1,6 @@
 """Time one full-batch training step in micrograd 0.1.0, the plain engine, the Tape, numpy by hand and PyTorch.
 
-    python benchmarks/step.py [--reps 7] [--workload moons|spiral|both] [--threads N]
+    python benchmarks/step.py [--reps 7] [--workload moons|spiral|both] [--threads N] [--before PACKAGE] [--arrays-only]
 
 moons (micrograd's demo): 100 samples (noise 0.1), MLP 2-16-16-1 (ReLU hidden, linear output),
 mean hinge max(0, 1 − y·s) + 1e-4·Σp², SGD.
@@ -189,6 +189,39 @@ def tape_bound_system(w: Workload, weights: Any, inputs: str, style: str) -> tup
     return step, lambda: bound.grad_of(params).tolist()
 
 
+def before_system(package: str, w: Workload, weights: Any, style: str) -> tuple[Callable[[], float], Callable]:
+    """The bound Tape step of another copy of the library, importable as ``package`` (e.g. an older commit's
+    ``autograd_nn`` copied under another name, its imports renamed), to compare before and after in one run."""
+    import importlib
+    nn_, losses_, tape_, optim_ = (importlib.import_module(f"{package}.{m}") for m in ("nn", "losses", "tape", "optim"))
+    model = set_weights(nn_.MLP(w.sizes[0], w.sizes[1:], activation="relu", output_activation="linear"), weights)
+    outs = [model(list(x)) for x in w.X.tolist()]
+    if w.kind == "hinge":
+        per = [losses_.hinge(o, yi) for o, yi in zip(outs, w.y.tolist())]
+    else:
+        per = [losses_.softmax_cross_entropy(o, int(k)) for o, k in zip(outs, w.y.tolist())]
+    ps = model.parameters()
+    if style == "mean_loss":
+        loss = losses_.mean_loss(per) + ALPHA * nn_.weighted_sum(ps, ps)
+    else:
+        loss = sum(per) * (1.0 / len(per)) + ALPHA * sum(p * p for p in ps)
+    tape = tape_.Tape(loss)
+    bound = tape.bind(ps)
+    opt = optim_.SGD(bound, lr=LR)
+
+    def step() -> float:
+        value = tape.forward()
+        tape.gradient()
+        opt.step()
+        return value
+
+    return step, lambda: bound.grad_of(ps).tolist()
+
+
+BEFORE: str | None = None  # --before PACKAGE
+ARRAYS_ONLY = False  # --arrays-only: no micrograd and no plain-engine rows (seconds a step on a busy machine)
+
+
 # -- micrograd 0.1.0 ----------------------------------------------------------------------------------------
 
 def micrograd_system(w: Workload, weights: Any) -> tuple[Callable[[], float], Callable]:
@@ -367,15 +400,19 @@ def numpy_threads() -> int:
 def systems_for(w: Workload) -> dict[str, tuple[Callable[[], float], Callable]]:
     weights = initial_weights(w.sizes)
     out: dict[str, tuple[Callable[[], float], Callable]] = {}
-    if w.micrograd and mg_nn is not None:
+    if w.micrograd and mg_nn is not None and not ARRAYS_ONLY:
         out["micrograd 0.1.0"] = micrograd_system(w, weights)
-    out["Value, floats, mean_loss"] = value_system(w, weights, "floats", "mean_loss")
-    out["Value, Values, mean_loss"] = value_system(w, weights, "values", "mean_loss")
-    out["Value, floats, sum()"] = value_system(w, weights, "floats", "sum")
+    if not ARRAYS_ONLY:
+        out["Value, floats, mean_loss"] = value_system(w, weights, "floats", "mean_loss")
+        out["Value, Values, mean_loss"] = value_system(w, weights, "values", "mean_loss")
+        out["Value, floats, sum()"] = value_system(w, weights, "floats", "sum")
     out["Tape, floats, mean_loss, Value API"] = tape_system(w, weights, "floats", "mean_loss")
     out["Tape, Values, sum(), Value API"] = tape_system(w, weights, "values", "sum")
     out["Tape, floats, mean_loss, bound"] = tape_bound_system(w, weights, "floats", "mean_loss")
     out["Tape, floats, sum(), bound"] = tape_bound_system(w, weights, "floats", "sum")
+    if BEFORE is not None:
+        out["Tape before, floats, mean_loss, bound"] = before_system(BEFORE, w, weights, "mean_loss")
+        out["Tape before, floats, sum(), bound"] = before_system(BEFORE, w, weights, "sum")
     out["numpy by hand"] = numpy_system(w, weights)
     if torch is not None:
         out["PyTorch eager f64"] = torch_system(w, weights)
@@ -425,9 +462,10 @@ def run(w: Workload, reps: int) -> None:
             times[name].append(elapsed / inner)
 
     med = {name: statistics.median(ts) for name, ts in times.items()}
-    base = "micrograd 0.1.0" if "micrograd 0.1.0" in med else "Value, floats, mean_loss"
+    base = "micrograd 0.1.0" if "micrograd 0.1.0" in med else "Value, floats, mean_loss" \
+        if "Value, floats, mean_loss" in med else "numpy by hand"
     torch_t = med.get("PyTorch eager f64")
-    faster = "× faster than " + ("micrograd" if base.startswith("micrograd") else "Value")
+    faster = "× faster than " + base.split(",")[0].split(" 0")[0]
     print(f"\n{'system':{NAME}s} {'median step':>12s} {faster:>26s} {'× numpy time':>13s} {'× PyTorch time':>15s}")
     for name, t in med.items():
         vs_torch = f"{t / torch_t:15.2f}" if torch_t else f"{'-':>15s}"
@@ -441,7 +479,13 @@ def main() -> None:
     parser.add_argument("--workload", choices=["moons", "spiral", "both"], default="both")
     parser.add_argument("--threads", type=int, default=None,
                         help="PyTorch's intra-op threads (default: numpy's BLAS thread count)")
+    parser.add_argument("--before", default=None, metavar="PACKAGE",
+                        help="also time the bound Tape of this importable copy of the library (an older commit)")
+    parser.add_argument("--arrays-only", action="store_true",
+                        help="leave out micrograd and the plain engine (the slow rows)")
     args = parser.parse_args()
+    global BEFORE, ARRAYS_ONLY
+    BEFORE, ARRAYS_ONLY = args.before, args.arrays_only
     load_jax(args.threads)
     if args.threads is not None and threadpool_limits is not None:
         threadpool_limits(args.threads)  # numpy's BLAS, for the rest of the run

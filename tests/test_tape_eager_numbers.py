@@ -210,3 +210,22 @@ def test_two_contributions_are_eagers_to_the_bit_and_more_are_within_rounding():
         Tape(many).backward()
         (fresh * fresh - fresh + (fresh * fresh) * 0.1).backward()
         assert math.isclose(x.grad, fresh.grad, rel_tol=4 * 2.0 ** -52, abs_tol=1e-15)
+
+
+# -- BLAS threads: one while a tape of small products replays, then as before ----------------------------------
+
+def test_a_tape_of_small_products_leaves_the_blas_thread_count_as_it_found_it():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def counts():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    before = counts()
+    tape, ps = moons_tape()
+    tape.forward()
+    tape.gradient()
+    assert counts() == before
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        tape.forward()
+        assert counts() == [1] * len(before)
+    assert counts() == before

@@ -128,15 +128,16 @@ class Elementwise(Kernel):
         return forward, backward
 
     def _prepare_scalar(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Run, Run]:
-        """One node (the tail of a loss: a mean's 1/n, the l2 term's α): the op called on Python floats (its float
-        form with the engine's checks, as eager code computes it) and its ``derivative`` on floats, without
-        numpy's per-call cost on one-element arrays."""
+        """One node (the tail of a loss: a mean's 1/n, the l2 term's α): the op's float ``forward`` and its
+        ``derivative`` on Python floats, as eager code evaluates them, without numpy's per-call cost on one-element
+        arrays. An error or a non-finite result sends the tape to its error path (the forward's one finite check),
+        where the engine raises eager's error."""
         at = [row.index.start for row in self.rows if type(row.index) is slice]
         o, item = self.start, vals.item
-        op, derivative = self.op, self.op.derivative
+        forward_f, derivative = self.op.forward, self.op.derivative
 
         def forward() -> None:
-            vals[o] = op(*[item(i) for i in at])
+            vals[o] = forward_f(*[item(i) for i in at])
 
         first = [row.first for row in self.rows]  # (a first write is assigned)
 

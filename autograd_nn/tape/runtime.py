@@ -23,6 +23,8 @@ from .layout import lay_out
 from .passes import batch, float_forms, fold_sums, probe_ops, rewrite_layers
 from .plan import compile_plan, first_writes
 from .program import count, record, replay_eagerly
+from .sum_kernels import MatmulLayer
+from .threads import one_thread
 
 PREPARED_KERNELS = 256  # a plan of at most this many kernels keeps its kernels prepared (see Tape.__init__)
 
@@ -79,6 +81,10 @@ class Tape:
         self._bound: Bound | None = None
         self._read = self._leaf_at  # the leaves forward reads from their Values, and where
         self._read_at: Any = slice(0, n)
+        # Small matrix products run with one BLAS thread (see threads.py): a busy machine makes threads wait.
+        largest = max((k.A.shape[0] * k.A.shape[1] * k.shape[1] for k in plan.kernels if isinstance(k, MatmulLayer)),
+                      default=0)
+        self._threads = one_thread(largest)
 
     def __str__(self) -> str:
         return str(self.plan)
@@ -132,6 +138,9 @@ class Tape:
             self._read_leaves()
         if self._bound is not None:
             self._bound.before_forward()
+        threads = self._threads
+        if threads is not None:
+            threads[0]()
         try:
             with np.errstate(all="ignore"):
                 if self._prepared:
@@ -142,6 +151,9 @@ class Tape:
             fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
         except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
             fast = False
+        finally:
+            if threads is not None:
+                threads[1]()
         if not fast:
             self._forward_eagerly()
         return float(vals[self.plan.root])
@@ -165,6 +177,9 @@ class Tape:
         for zeroed in self.plan.zeroed:  # the other places are assigned by their first write (first_writes)
             grads[zeroed] = 0.0
         grads[self.plan.root] = 1.0
+        threads = self._threads
+        if threads is not None:
+            threads[0]()
         try:
             with np.errstate(all="ignore"):
                 if self._prepared:
@@ -179,6 +194,9 @@ class Tape:
             fast = bool(np.isfinite(grads[:n]).all())
         except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
             fast = False
+        finally:
+            if threads is not None:
+                threads[1]()
         if not fast:
             found = self._backward_eagerly()  # the leaves in the order of their places
             grads[n:] = 0.0  # the inner places are not computed by the error path
