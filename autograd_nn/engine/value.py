@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any, Union, overload
 
-from . import autodiff, clock
+from . import autodiff, clock, pickling
 from .checks import as_finite, as_float, short
 from .errors import DomainError
 from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, SOFTPLUS, SQRT, SUB, TANH, Op, power_op
@@ -228,7 +228,7 @@ class Value:
         # The stamp is pickled as an age (how many assignments ago): on loading, restamped as now − age, so the
         # graph's order of stamps survives (a stale graph stays stale) and no loaded node is "newer" than the
         # Values made after it (a stamp from another process's clock would be a false StaleGraphError).
-        return (_restored, (_ancestors_first(self), self._data, self.grad, self.label, self._op, self._prev,
+        return (_restored, (pickling.ancestors_first(self), self._data, self.grad, self.label, self._op, self._prev,
                             clock.now() - self._stamp))
 
     def __copy__(self) -> Value:
@@ -269,38 +269,6 @@ def _restored(ancestors: Any, data: float, grad: float, label: str, op: Op | Non
     return node
 
 
-# Python's pickler recurses into each object it meets for the first time: a node's parents, theirs, … — a chain
-# of a few hundred nodes would be a RecursionError. So the first node of a graph pickled lists its ancestors in
-# topological order before its own fields: each ancestor is then pickled when its parents already are, one level
-# deep. The ancestors it listed ("covered", per thread) list nothing themselves, so a graph is listed once (the
-# pickle grows by one reference a node); an end marker after the list uncovers them again. The list is only an
-# order of pickling: what each node is, parents included, is in its own fields, so sharing is kept throughout.
-_covered = threading.local()
-
-
-def _ancestors_first(node: Value) -> tuple[Any, ...] | None:
-    covered: dict[int, Value] = getattr(_covered, "nodes", None) or {}
-    if covered.get(id(node)) is node:
-        return None
-    covered.clear()  # no list is being pickled now (all a list reaches is in it): forget a failed pickle's marks
-    if all(p._op is None for p in node._prev):
-        return None  # leaves and their nodes are one level deep anyway
-    order = autodiff.topological_order(node)[:-1]
-    covered.update((id(n), n) for n in order)
-    _covered.nodes = covered
-    return (*order, _Uncover())
-
-
-def _nothing() -> None:
-    return None
-
-
-class _Uncover:
-    """The end of an ancestors list: pickling it means every ancestor listed is pickled, so none stays covered."""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        getattr(_covered, "nodes", {}).clear()
-        return (_nothing, ())
 
 
 def record(op: Op, *operands: Any) -> Value:
