@@ -1,4 +1,4 @@
-"""The ``autograd-nn`` command line: ``demo``, ``train``, ``graph``, ``gradcheck`` and ``explain``."""
+"""The ``autograd-nn`` command line: ``demo``, ``train``, ``graph``, ``gradcheck``, ``explain`` and ``studio``."""
 
 from .main import build_parser, main
 

@@ -80,6 +80,13 @@ def positive_int(text: str) -> int:
     return whole_number(text, 1)
 
 
+def port(text: str) -> int:
+    """A TCP port 0…65535 (0: any free port)."""
+    if not WHOLE.fullmatch(text.strip()) or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {quoted(text)}")
+    return int(text)
+
+
 def seed(text: str) -> int:
     """An integer >= 0 (numpy's random generators take no negative seed)."""
     return whole_number(text, 0)

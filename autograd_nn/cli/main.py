@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", action="store_true",
                        help="hide the progress bar (shown on a terminal) and the line before each phase")
 
+    studio = sub.add_parser("studio", help="open a page that trains a network live (Ctrl-C stops it)",
+                            description="Serve the studio on 127.0.0.1 (a free port unless --port): a page that "
+                            "trains a small network live with this engine, every weight and gradient one click "
+                            "away. The address printed carries the token every request needs.", **shared)
+    studio.add_argument("--dataset", choices=a.DATASETS, default="moons", help="the first data set")
+    studio.add_argument("--samples", type=a.positive_int, default=100, help="its number of points (4 to 1000)")
+    studio.add_argument("--layers", type=a.layers, default="16,16", metavar="N,N", help="hidden layer sizes")
+    studio.add_argument("--activation", choices=a.ACTIVATIONS, default="tanh", help="hidden layers' activation")
+    studio.add_argument("--port", type=a.port, default=0, help="the port (0: a free one)")
+    studio.add_argument("--no-browser", action="store_true", help="print the address, open no browser")
+
     for name, helptext in (("graph", "draw an expression's computation graph with values and gradients"),
                            ("gradcheck", "compare an expression's gradients with finite differences"),
                            ("explain", "print the chain-rule derivation of ∂EXPR/∂NAME")):
