@@ -57,8 +57,8 @@ class PlaneGrid:
         self._n_out = len(flat) // len(points)
         keep = [r * GRID + c for r in range(0, GRID, HEAT_EVERY) for c in range(0, GRID, HEAT_EVERY)]
         # per layer, per neuron, its a-nodes at the heatmap's points
-        self._heat = [[_reader(self.tape, [forward.calls[p][l][1][j] for p in keep])
-                       for j in range(len(forward.calls[0][l][1]))] for l in range(len(mlp.layers))]
+        self._heat = [[_reader(self.tape, [forward.calls[p][layer][1][j] for p in keep])
+                       for j in range(len(forward.calls[0][layer][1]))] for layer in range(len(mlp.layers))]
 
     def refresh(self) -> None:
         """Replay the tape at the parameters' current numbers."""

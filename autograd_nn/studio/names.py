@@ -46,8 +46,8 @@ def parameter_names(model: MLP) -> list[str]:
     """One name per parameter, in ``model.parameters()`` order (layer by layer, neuron by neuron: its weights,
     then its bias), 1-based as the documents count."""
     names = []
-    for l, layer in enumerate(model.layers, start=1):
+    for at, layer in enumerate(model.layers, start=1):
         for j, neuron in enumerate(layer.neurons, start=1):
-            names += [weight_name(l, j, k) for k in range(1, len(neuron.w) + 1)]
-            names.append(bias_name(l, j))
+            names += [weight_name(at, j, k) for k in range(1, len(neuron.w) + 1)]
+            names.append(bias_name(at, j))
     return names

@@ -374,9 +374,9 @@ class Session:
         cost, _ = batch_loss(forward, self._batch(np.array([i])), rows=[x])
         cost.label = "C"
         layers = forward.calls[0]
-        for l, (zs, acts) in enumerate(layers, start=1):
+        for at, (zs, acts) in enumerate(layers, start=1):
             for j, (z, a) in enumerate(zip(zs, acts), start=1):
-                zname, aname = neuron_names(l, j)
+                zname, aname = neuron_names(at, j)
                 z.label = zname
                 if a is not z:
                     a.label = aname

@@ -70,7 +70,7 @@ class Settings:
         if len(hidden) > MAX_LAYERS:
             raise ValueError(f"settings: at most {MAX_LAYERS} hidden layers, got {len(hidden)}")
         for n in hidden:
-            if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= MAX_WIDTH:
+            if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= int(n) <= MAX_WIDTH:
                 raise ValueError(f"settings: a hidden layer has 1 to {MAX_WIDTH} neurons, got {n!r}")
         object.__setattr__(self, "hidden", tuple(int(n) for n in hidden))
         if self.activation not in self.activations():
@@ -85,13 +85,13 @@ class Settings:
         for name, top in (("batch_size", MAX_POINTS), ("seed", MAX_SEED)):
             v = getattr(self, name)
             low = 1 if name == "batch_size" else 0
-            if isinstance(v, bool) or not isinstance(v, Integral) or not low <= v <= top:
+            if isinstance(v, bool) or not isinstance(v, Integral) or not low <= int(v) <= top:
                 raise ValueError(f"settings: {name} must be an integer from {low} to {top}, got {v!r}")
             object.__setattr__(self, name, int(v))
 
 
 def _number(x: Any, name: str, low: float, high: float, strict: bool = False) -> float:
-    ok = not isinstance(x, bool) and isinstance(x, Real) and math.isfinite(x) and low <= x <= high
+    ok = not isinstance(x, bool) and isinstance(x, Real) and math.isfinite(x) and low <= float(x) <= high
     if not ok or (strict and x == low):
         rel = ">" if strict else ">="
         raise ValueError(f"settings: {name} must be a number {rel} {low:g} and <= {high:g}, got {x!r}")

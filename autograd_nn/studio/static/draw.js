@@ -123,7 +123,7 @@ const Draw = (() => {
       const W = 560, H = 470, L = sizes.length, most = Math.max(...sizes);
       const gap = Math.min(44, (H - 20) / most);
       this.tileSize = Math.max(10, Math.min(30, gap - 6));
-      const t = this.tileSize, xs = sizes.map((_, l) => 20 + l * (W - 60 - t) / (L - 1));
+      const t = this.tileSize, xs = sizes.map((_, l) => 20 + l * (W - 84 - t) / (L - 1));
       this.pos = sizes.map((n, l) => Array.from({length: n}, (_, j) => [xs[l], 10 + (H - 20) / 2 + (j - (n - 1) / 2) * gap - t / 2]));
       const edges = el("g", {class: "edges"}, svg), hits = el("g", {class: "hits"}, svg);
       this.lines = []; this.hits = [];
@@ -225,7 +225,7 @@ const Draw = (() => {
   function key(div, top, what) {
     const widths = [1, 0.5, 0.1];
     div.innerHTML = "";
-    const svg = el("svg", {width: 420, height: 22, viewBox: "0 0 420 22"}, div);
+    const svg = el("svg", {width: "100%", viewBox: "0 0 500 22", style: "max-width: 500px"}, div);
     let x = 4;
     const text = (s, at) => { const e = el("text", {x: at, y: 15, class: "key"}, svg); e.textContent = s; };
     text(what + ":", x); x += what.length * 6.5 + 10;
@@ -316,11 +316,17 @@ const Draw = (() => {
 
   // explain(C, w)'s paths as maths: one line per path written out, then the total
   function chainMath(ex) {
+    if (ex.n_paths === 0) {
+      const why = ex.blocked.length ? "a zero gradient (at " + ex.blocked.slice(0, 3).join(", ") + ") passes nothing on"
+                                    : ex.root + " does not depend on " + ex.w;
+      return '<math display="block">' + partial(ex.root, ex.w) + "<mo>=</mo><mn>0</mn><mspace width=\"1em\"/>" +
+        "<mtext>(" + why + ")</mtext></math>";
+    }
     const lines = ex.paths.map((path, i) => {
       const syms = path.map(([c, p]) => partial(c, p)).join("<mo>·</mo>");
       const nums = path.map(f => num(f[2])).join("");
       const prod = path.reduce((a, f) => a * f[2], 1);
-      const head = ex.n_paths > 1 ? "<mtext>path " + (i + 1) + ":  </mtext>" : partial(ex.root, ex.w) + "<mo>=</mo>";
+      const head = ex.n_paths > 1 ? "<mtext>path " + (i + 1) + ":</mtext><mspace width=\"0.6em\"/>" : partial(ex.root, ex.w) + "<mo>=</mo>";
       return '<math display="block">' + head + syms + "<mo>=</mo>" + nums + "<mo>=</mo><mn>" + fmt(prod) +
         "</mn></math>";
     });
