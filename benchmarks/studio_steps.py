@@ -8,12 +8,14 @@ a logit output, binary cross-entropy), Adam, full batch. The page is opened in h
 steps taken and the frames drawn are counted: every step's answer carries the new boundary, which the page draws
 before it asks for the next step (each neuron's heatmap is redrawn every 8th step). Prints the steps per second,
 the frames drawn per second, and where a step's time went (the server's answer, as the page waited for it, and
-the page's drawing).
+the page's drawing), the server's CPU time per step, and the machine's load: on a machine that other programs keep
+busy, the page waits for CPU time, not for work.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 
@@ -42,10 +44,10 @@ def main() -> None:
             read = "() => [studio.steps, studio.draws, studio.waited, studio.drawn]"
             steps0, draws0, waited0, drawn0 = page.evaluate(read)
             page.click("#play")
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             time.sleep(args.seconds)
             page.click("#play")
-            elapsed = time.perf_counter() - start
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
             page.wait_for_timeout(300)
             steps, draws, waited, drawn = page.evaluate(read)
             browser.close()
@@ -54,7 +56,8 @@ def main() -> None:
     n = steps - steps0
     print(f"moons 2-16-16-1, 100 points, boundary redrawn every step: {n} steps in {elapsed:.1f} s = "
           f"{n / elapsed:.1f} steps/s ({(draws - draws0) / elapsed:.1f} frames drawn/s)")
-    print(f"per step: {(waited - waited0) / n:.1f} ms waiting for the server, {(drawn - drawn0) / n:.1f} ms drawing")
+    print(f"per step: {(waited - waited0) / n:.1f} ms waiting for the server (its CPU time: {1000 * cpu / n:.1f} ms), "
+          f"{(drawn - drawn0) / n:.1f} ms drawing; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -95,8 +95,10 @@ def watched(browser: Any) -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.evaluate("() => window.scrollTo(0, 0)")
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+        size = page.viewport_size  # the whole page in a window as tall as it (the sticky header stays on top)
+        page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
+        page.set_viewport_size(size)
 
 
 def wait_text(page: Any, selector: str, text: str) -> None:

@@ -80,6 +80,7 @@ def test_phases_and_explain_agree_with_backward() -> None:
     assert shown["name"] == "w²₁₆" and shown["grad"] == twin.parameters()[index].grad
     assert math.isclose(shown["total"], shown["grad"], rel_tol=1e-12, abs_tol=1e-15)
     assert shown["text"].startswith("∂C/∂w²₁₆ = ")
+    assert all(p.label == "" for p in s.params)  # named for the derivation only
     old = [p.data for p in s.params]
     s.apply_update(5)
     assert [p.data for p in s.params] == [w - s.optimizer.lr * g for w, g in zip(old, phases["grads"])]
@@ -142,6 +143,16 @@ def test_export_is_one_page_that_fetches_nothing(tmp_path: Path) -> None:
     assert [f["step"] for f in run["frames"]] == list(range(6)) and len(run["losses"]) == 5
     with pytest.raises(ValueError, match=r"\.html"):
         studio.export(tmp_path / "run.txt")
+
+
+def test_a_notebook_shows_the_page_inline() -> None:
+    studio = Studio(hidden=(4,))
+    try:
+        shown = studio._repr_html_()
+        assert shown.startswith("<iframe") and f"127.0.0.1:{studio._server.server_address[1]}" in shown
+        assert studio._server.token in shown
+    finally:
+        studio.stop()
 
 
 def _ask(port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None

@@ -143,9 +143,6 @@ class Session:
         self.model = model if model is not None else self._new_mlp()
         self.params = self.model.parameters()
         self.names = parameter_names(self.model)
-        for p, name in zip(self.params, self.names):
-            if not p.label:
-                p.label = name
         self.initial = [p.data for p in self.params]
         self.backend = TapeBackend()
         self.grid: PlaneGrid | None = None
@@ -412,7 +409,14 @@ class Session:
             p.grad = 0.0
         cost.backward()
         w = self.params[index]
-        found = explain(cost, w, fold_unlabelled=True)
+        unnamed = [(p, name) for p, name in zip(self.params, self.names) if not p.label]
+        try:  # the parameters named wˡⱼₖ, bˡⱼ for the derivation only: no label is left in the model's Values
+            for p, name in unnamed:
+                p.label = name
+            found = explain(cost, w, fold_unlabelled=True)
+        finally:
+            for p, _ in unnamed:
+                p.label = ""
         return {"index": index, "name": self.names[index], "value": w.data, "grad": w.grad, "cost": cost.data,
                 "sample": i, "text": str(found), "latex": found.latex(), "root": found.root_name,
                 "w": found.w_name, "paths": [[[c, p, v] for c, p, v in path] for path in found.paths],
