@@ -205,6 +205,8 @@ def test_the_live_page_trains_explains_and_exports(studio: Studio, watched: Any,
     page.click("#phaseBackward")
     page.wait_for_selector('#phaseText[data-phase="backward"]')
     assert "δ" in page.inner_text("#phaseText")
+    tip = page.text_content('#net line.hit[data-index="48"] title') or ""
+    assert tip.startswith("w²₁₁ = ") and "∂C/∂w²₁₁ = " in tip  # each weight's ∂C/∂w, named, after backward
     shot(page, "phases")
     old = [p.data for p in studio.session.params]
     grads = [python_grad(studio, 7, i) for i in range(len(old))]

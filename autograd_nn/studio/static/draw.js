@@ -126,7 +126,7 @@ const Draw = (() => {
       const t = this.tileSize, xs = sizes.map((_, l) => 20 + l * (W - 84 - t) / (L - 1));
       this.pos = sizes.map((n, l) => Array.from({length: n}, (_, j) => [xs[l], 10 + (H - 20) / 2 + (j - (n - 1) / 2) * gap - t / 2]));
       const edges = el("g", {class: "edges"}, svg), hits = el("g", {class: "hits"}, svg);
-      this.lines = []; this.hits = [];
+      this.lines = []; this.titles = [];
       for (let l = 1; l < L; l++) {
         for (let j = 0; j < sizes[l]; j++) {
           for (let k = 0; k < sizes[l - 1]; k++) {
@@ -135,8 +135,8 @@ const Draw = (() => {
             const index = this.offsets[l - 1] + j * (sizes[l - 1] + 1) + k;
             this.lines[index] = el("line", {...at, class: "w", "data-index": index}, edges);
             const hit = el("line", {...at, class: "hit", "data-index": index}, hits);
-            const title = el("title", {}, hit); title.textContent = names[index];
-            this.hits[index] = hit;
+            this.titles[index] = el("title", {}, hit);
+            this.titles[index].textContent = names[index];
           }
         }
       }
@@ -155,7 +155,8 @@ const Draw = (() => {
           if (l) {
             const index = this.offsets[l - 1] + j * (sizes[l - 1] + 1) + sizes[l - 1];
             box.setAttribute("data-index", index);
-            const title = el("title", {}, box); title.textContent = names[index] + " (click: its bias)";
+            this.titles[index] = el("title", {}, box);
+            this.titles[index].textContent = names[index];
           }
           this.tiles[l].push(img); this.texts[l].push(text); this.boxes[l].push(box);
         }
@@ -195,6 +196,15 @@ const Draw = (() => {
       }
       this.top = top;
       return top;
+    }
+
+    // each line's and neuron's tooltip: its parameter's name and value, and ∂C/∂ of it when given
+    describe(weights, grads) {
+      this.titles.forEach((t, i) => {
+        if (!t) return;
+        const n = this.names[i];
+        t.textContent = n + " = " + fmt(weights[i]) + (grads ? ",  ∂C/∂" + n + " = " + fmt(grads[i]) : "");
+      });
     }
 
     heat(layers, size) {

@@ -16,6 +16,7 @@
     const f = frames[k];
     Draw.plane($("plane"), f.boundary, run.points, null);
     Draw.key($("key"), net.update(f.weights), "weight");
+    net.describe(f.weights, null);
     Draw.curves($("curves"), run.losses, run.accuracies, Math.max(f.step - 1, 0));
     $("stepCount").textContent = f.step;
     $("lossText").textContent = Draw.fmt(f.loss);

@@ -99,6 +99,7 @@
     const t0 = performance.now();
     Draw.plane($("plane"), S.boundary, S.points, S.phase ? S.phase.sample : Number($("sample").value));
     const top = S.net.update(S.phaseEdges || S.weights);
+    S.net.describe(S.weights, S.phase && S.phaseEdges === S.phase.grads ? S.phase.grads : null);
     Draw.key($("key"), top, S.phaseEdges ? "∂C/∂w" : "weight");
     S.net.select(S.selected);
     Draw.curves($("curves"), S.losses, S.accs);
