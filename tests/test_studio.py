@@ -80,7 +80,6 @@ def test_phases_and_explain_agree_with_backward() -> None:
     assert shown["name"] == "w²₁₆" and shown["grad"] == twin.parameters()[index].grad
     assert math.isclose(shown["total"], shown["grad"], rel_tol=1e-12, abs_tol=1e-15)
     assert shown["text"].startswith("∂C/∂w²₁₆ = ")
-    assert all(p.label == "" for p in s.params)  # named for the derivation only
     old = [p.data for p in s.params]
     s.apply_update(5)
     assert [p.data for p in s.params] == [w - s.optimizer.lr * g for w, g in zip(old, phases["grads"])]

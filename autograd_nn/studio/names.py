@@ -1,53 +1,23 @@
-"""The names the studio gives a network's numbers, as the documents write them: wˡⱼₖ is the weight from neuron k
-of layer l−1 to neuron j of layer l, bˡⱼ the bias of neuron j of layer l, zˡⱼ its weighted input, aˡⱼ its output
-(layers counted from 1, the inputs x₁, x₂ being layer 0).
-
-Every parameter name the page shows comes from :func:`parameter_names`: the one place to switch to labels that
-the MLP itself may give its parameters.
-"""
+"""The names the page shows for a network's numbers, as the documents write them: wˡⱼₖ the weight from neuron k of
+layer l−1 to neuron j of layer l, bˡⱼ the bias of neuron j of layer l (layers from 1, the inputs x₁, x₂ being
+layer 0). They are the MLP's own labels (``nn.place_label``); a parameter whose label was cleared is named by its
+place all the same."""
 
 from __future__ import annotations
 
-from ..nn import MLP
-from ..viz.names import subscript
-
-_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def superscript(k: int) -> str:
-    """k in superscript digits: 12 → ¹²."""
-    return str(k).translate(_SUPERSCRIPT)
-
-
-def _pair(j: int, k: int) -> str:
-    """The subscript jk, with a comma between the two when either has more than one digit (w²₁₀,₃)."""
-    sep = "," if j > 9 or k > 9 else ""
-    return subscript(j) + sep + subscript(k)
-
-
-def weight_name(layer: int, j: int, k: int) -> str:
-    return f"w{superscript(layer)}{_pair(j, k)}"
-
-
-def bias_name(layer: int, j: int) -> str:
-    return f"b{superscript(layer)}{subscript(j)}"
-
-
-def neuron_names(layer: int, j: int) -> tuple[str, str]:
-    """(zˡⱼ, aˡⱼ) of neuron j of layer l."""
-    return f"z{superscript(layer)}{subscript(j)}", f"a{superscript(layer)}{subscript(j)}"
-
-
-def input_name(k: int) -> str:
-    return f"x{subscript(k)}"
+from ..nn import MLP, place_label
 
 
 def parameter_names(model: MLP) -> list[str]:
     """One name per parameter, in ``model.parameters()`` order (layer by layer, neuron by neuron: its weights,
-    then its bias), 1-based as the documents count."""
+    then its bias)."""
     names = []
     for at, layer in enumerate(model.layers, start=1):
         for j, neuron in enumerate(layer.neurons, start=1):
-            names += [weight_name(at, j, k) for k in range(1, len(neuron.w) + 1)]
-            names.append(bias_name(at, j))
+            names += [w.label or place_label("w", at, j, k) for k, w in enumerate(neuron.w, start=1)]
+            names.append(neuron.b.label or place_label("b", at, j))
     return names
+
+
+def input_name(k: int) -> str:
+    return place_label("x", None, k)

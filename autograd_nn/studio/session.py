@@ -28,7 +28,7 @@ from ..viz.explain import explain
 from .forward import LayeredForward
 from .gradients import layer_gradient_sizes
 from .grid import GRID, HEAT_EVERY, Extent, PlaneGrid
-from .names import input_name, neuron_names, parameter_names
+from .names import input_name, parameter_names
 from .settings import MAX_POINTS, MOMENTUM, OUTPUTS, Settings
 
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
@@ -363,21 +363,14 @@ class Session:
     # -- one sample: forward, backward, update; the chain rule for one parameter ---------------------------------
 
     def _sample_cost(self, i: int) -> tuple[Value, list[Value], list[tuple[list[Value], list[Value]]]]:
-        """C for sample i (its loss, plus λ·Σp² when L2 is on) on a fresh graph, with its inputs and every
-        layer's (z, a) nodes labelled as the documents name them."""
+        """C for sample i (its loss, plus λ·Σp² when L2 is on) on a fresh graph, with its inputs x₁, x₂ and every
+        layer's (z, a) nodes (labelled zˡⱼ, aˡⱼ by the MLP's forward pass)."""
         i = self._check_index(i, len(self.X), "sample")
         x = [Value(float(v), label=input_name(k + 1)) for k, v in enumerate(self.X[i])]
         forward = LayeredForward(self.model)
         cost, _ = batch_loss(forward, self._batch(np.array([i])), rows=[x])
         cost.label = "C"
-        layers = forward.calls[0]
-        for at, (zs, acts) in enumerate(layers, start=1):
-            for j, (z, a) in enumerate(zip(zs, acts), start=1):
-                zname, aname = neuron_names(at, j)
-                z.label = zname
-                if a is not z:
-                    a.label = aname
-        return cost, x, layers
+        return cost, x, forward.calls[0]
 
     def phases(self, i: int) -> dict[str, Any]:
         """Sample i's forward pass (each zˡⱼ, aˡⱼ), backward pass (each δˡⱼ = ∂C/∂zˡⱼ and ∂C/∂w) and the update
@@ -409,14 +402,7 @@ class Session:
             p.grad = 0.0
         cost.backward()
         w = self.params[index]
-        unnamed = [(p, name) for p, name in zip(self.params, self.names) if not p.label]
-        try:  # the parameters named wˡⱼₖ, bˡⱼ for the derivation only: no label is left in the model's Values
-            for p, name in unnamed:
-                p.label = name
-            found = explain(cost, w, fold_unlabelled=True)
-        finally:
-            for p, _ in unnamed:
-                p.label = ""
+        found = explain(cost, w, fold_unlabelled=True)
         return {"index": index, "name": self.names[index], "value": w.data, "grad": w.grad, "cost": cost.data,
                 "sample": i, "text": str(found), "latex": found.latex(), "root": found.root_name,
                 "w": found.w_name, "paths": [[[c, p, v] for c, p, v in path] for path in found.paths],
