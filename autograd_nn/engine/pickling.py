@@ -16,9 +16,10 @@ if TYPE_CHECKING:  # for the annotations only
     from .value import Value
 
 # The first node of a graph pickled lists its ancestors in topological order before its own fields: each ancestor
-# is then pickled when its parents already are, one level deep. The ancestors it listed ("covered", per thread) list nothing themselves, so a graph is listed once (the
-# pickle grows by one reference a node); an end marker after the list uncovers them again. The list is only an
-# order of pickling: what each node is, parents included, is in its own fields, so sharing is kept throughout.
+# is then pickled when its parents already are, one level deep. The ancestors it listed ("covered", per thread)
+# list nothing themselves, so a graph is listed once (the pickle grows by one reference a node); an end marker
+# after the list uncovers them again. The list is only an order of pickling: what each node is, parents included,
+# is in its own fields, so sharing is kept throughout.
 _covered = threading.local()
 
 
