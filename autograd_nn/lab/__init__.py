@@ -17,6 +17,9 @@ from .flow import (
     layer_gradient_sizes,
     measure_flow,
 )
+from .race import OPTIMIZERS, Race, Trajectory, race
+from .surfaces import SURFACES, Surface, beale, bowl, rosenbrock, saddle
 
 __all__ = ["FlowRow", "GradientFlow", "LayerFlow", "flow_network", "gradient_flow", "layer_gradient_sizes",
-           "measure_flow"]
+           "measure_flow", "OPTIMIZERS", "Race", "Trajectory", "race", "SURFACES", "Surface", "beale", "bowl",
+           "rosenbrock", "saddle"]
