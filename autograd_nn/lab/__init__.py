@@ -8,6 +8,7 @@
 Every number comes from the engine (the walk, ``grad``, the op table, the project's optimizers).
 """
 
+from .derivatives import Derivatives, Mark, plot_derivatives
 from .flow import (
     FlowRow,
     GradientFlow,
@@ -22,4 +23,4 @@ from .surfaces import SURFACES, Surface, beale, bowl, rosenbrock, saddle
 
 __all__ = ["FlowRow", "GradientFlow", "LayerFlow", "flow_network", "gradient_flow", "layer_gradient_sizes",
            "measure_flow", "OPTIMIZERS", "Race", "Trajectory", "race", "SURFACES", "Surface", "beale", "bowl",
-           "rosenbrock", "saddle"]
+           "rosenbrock", "saddle", "Derivatives", "Mark", "plot_derivatives"]
