@@ -1,4 +1,5 @@
-"""The ``autograd-nn`` command line: ``demo``, ``train``, ``graph``, ``gradcheck``, ``explain`` and ``studio``."""
+"""The ``autograd-nn`` command line: ``demo``, ``train``, ``graph``, ``gradcheck``, ``explain``, ``studio``, and
+the lab's ``flow``, ``race`` and ``plot``."""
 
 from .main import build_parser, main
 

@@ -8,10 +8,12 @@ from collections.abc import Callable
 from .exercise_commands import exercises_command
 from .expression_commands import explain, gradcheck, graph
 from .studio_command import studio
+from .lab_commands import flow, plot, race
 from .training_commands import demo, train
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": demo, "train": train, "graph": graph, "gradcheck": gradcheck, "explain": explain,
     "exercises": exercises_command,
     "studio": studio,
+    "flow": flow, "race": race, "plot": plot,
 }

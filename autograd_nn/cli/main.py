@@ -11,6 +11,7 @@ from typing import Any
 from .. import __version__
 from ..engine import DomainError
 from . import args as a
+from . import lab_commands
 from .commands import COMMANDS
 from .expression import MAX_LENGTH, ExpressionError, function_list
 from .training_commands import MAX_PARAMETERS, MAX_SAMPLES, MAX_TRAINING_WORK
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("dir", nargs="?", metavar="DIR", help="the exercises' folder")
     ex.add_argument("--solutions", action="store_true", help="print the solutions (with init: write them)")
     ex.add_argument("--force", action="store_true", help="init: overwrite existing files")
+    lab_commands.add_parsers(sub, shared, EXPR_EPILOG.split(" Each NAME=VALUE")[0])
     return parser
 
 

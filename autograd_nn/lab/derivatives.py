@@ -113,7 +113,8 @@ class Derivatives:
                 ax.axvline(m.x, color="tab:gray" if m.kind != "domain edge" else "tab:orange", ls="--", lw=0.9)
         top = axes[0]
         for m in self.marks:
-            top.annotate(f"{m.kind} of {m.op}, x = {_shown(m.x, float(self.x[0]), float(self.x[-1]))}", xy=(m.x, 1.0), xycoords=("data", "axes fraction"),
+            where = _shown(m.x, float(self.x[0]), float(self.x[-1]))
+            top.annotate(f"{m.kind} of {m.op}, x = {where}", xy=(m.x, 1.0), xycoords=("data", "axes fraction"),
                          xytext=(2, -2), textcoords="offset points", rotation=90, va="top", fontsize=8,
                          color="dimgray")
         top.set_title(f"f(x) = {self.name}", fontsize=12)
@@ -215,8 +216,8 @@ def plot_derivatives(expr: Callable[[Value], Any], x: tuple[float, float] = (-3.
             inside, outside = (left, right) if math.isnan(b) else (right, left)
             edge = _boundary(defined, inside, outside)  # marked, not plotted: f may be huge there (log)
             near = _at(expr, edge, 0).edges
-            ops = [op for op, d in near if d == min(dd for _, dd in near)]
-            marks[edge] = Mark(edge, ops[0] if ops else "f", "domain edge")
+            nearest = [op for op, d in near if d == min(dd for _, dd in near)]
+            marks[edge] = Mark(edge, nearest[0] if nearest else "f", "domain edge")
 
     # Kinks: an op whose edge distance is 0 at a point, or has a local minimum between points that narrows to 0.
     shapes = {tuple(op for op, _ in p.edges) for p in found.values() if p.edges}

@@ -120,7 +120,8 @@ def measure_flow(model: MLP, X: Any, y: Any, loss: str | Callable[..., Any] = "s
     sizes = layer_gradient_sizes(model)
     flows = []
     for k in range(len(model.layers)):
-        deltas, slopes = [], []
+        deltas: list[float] = []
+        slopes: list[float] = []
         for nodes in per_sample:
             z_nodes, a_nodes = nodes[k]
             deltas.extend(abs(delta[z]) for z in z_nodes)
@@ -177,8 +178,8 @@ class GradientFlow:
         """The rows of one network, layer 1 first."""
         found = [r for r in self.rows if (r.activation, r.init, r.depth) == (activation, init, depth)]
         if not found:
-            raise KeyError(f"GradientFlow: no network {activation} + {init} of depth {depth}; measured "
-                           f"activations {list(self.activations)}, inits {list(self.inits)}, depths {list(self.depths)}")
+            raise KeyError(f"GradientFlow: no network {activation} + {init} of depth {depth}; measured activations "
+                           f"{list(self.activations)}, inits {list(self.inits)}, depths {list(self.depths)}")
         return found
 
     def ratio(self, activation: str, init: str, depth: int) -> float:

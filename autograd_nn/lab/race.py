@@ -89,7 +89,7 @@ def run(f: Callable[[Value, Value], Any], start: tuple[float, float], make: Call
         except DomainError as exc:
             if k == 0:
                 raise ValueError(f"race: f is undefined at the start {start} ({exc})") from None
-            stopped = f"f is undefined at step {k} ({exc})"
+            stopped = f"f could not be computed at step {k} ({exc})"
             break
         values.append(out.data)
         opt.zero_grad()
@@ -104,7 +104,7 @@ def run(f: Callable[[Value, Value], Any], start: tuple[float, float], make: Call
         try:
             values.append(_evaluate(f, x, y).data)
         except DomainError as exc:
-            stopped = f"f is undefined at the last point ({exc})"
+            stopped = f"f could not be computed at the last point ({exc})"
     if len(values) < len(points):
         points = points[:len(values)]
     return Trajectory(name, _describe(opt), tuple(points), tuple(values), stopped)
@@ -162,8 +162,8 @@ class Race:
 
     def plot(self, path: str | Path | None = None) -> Figure:
         """Left: the trajectories over f's contours (the start a white dot, a minimum a star); right: f at each
-        step (log scale when f stays positive, symmetric log when it goes far below 0). Saved to ``path`` (.png, .svg, .pdf) when given; returns the
-        Figure."""
+        step (log scale when f stays positive, symmetric log when it goes far below 0). Saved to ``path`` (.png,
+        .svg, .pdf) when given; returns the Figure."""
         fig = new_figure(12, 5.2)
         surface, curve = fig.subplots(1, 2, width_ratios=[1.25, 1])
         self._draw_contours(surface)
@@ -230,7 +230,9 @@ def _levels(z: np.ndarray) -> np.ndarray:
         return np.linspace(lo - 1.0, hi + 1.0, 3)
     if lo >= 0.0:
         floor = max(lo, hi * 1e-6, 1e-12)
-        return np.concatenate([[lo], np.geomspace(floor * 1.0001, hi, 28)]) if floor > lo else np.geomspace(floor, hi, 28)
+        if floor > lo:  # the lowest contour at the minimum, then evenly spaced in log
+            return np.concatenate([[lo], np.geomspace(floor * 1.0001, hi, 28)])
+        return np.geomspace(floor, hi, 28)
     return np.linspace(lo, hi, 28)
 
 
@@ -247,10 +249,10 @@ def _window(points: list[tuple[float, float]]) -> tuple[tuple[float, float], tup
 def _optimizers(optimizers: Sequence[str] | Mapping[str, Callable[[list[Value]], Optimizer]],
                 lr: float | Mapping[str, float] | None, surface: Surface | None
                 ) -> list[tuple[str, Callable[[list[Value]], Optimizer]]]:
+    made: list[tuple[str, Callable[[list[Value]], Optimizer]]] = []
     if isinstance(optimizers, Mapping):
         if lr is not None:
             raise ValueError("race: lr= is for named optimizers; a factory sets its own learning rate")
-        made = []
         for name, make in optimizers.items():
             if not callable(make):
                 raise TypeError(f"race: optimizers[{name!r}] must be a function params -> optimizer, "
@@ -261,13 +263,16 @@ def _optimizers(optimizers: Sequence[str] | Mapping[str, Callable[[list[Value]],
         raise ValueError(f"race: optimizers must be a non-empty list of names from {list(OPTIMIZERS)} or a "
                          f"mapping name -> function(params) -> optimizer, got {optimizers!r}")
     rates = surface.lr if surface is not None else DEFAULT_LR
-    made = []
     for name in optimizers:
         if name not in OPTIMIZERS:
             raise ValueError(f"race: unknown optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
         rate = lr.get(name, rates[name]) if isinstance(lr, Mapping) else rates[name] if lr is None else lr
-        made.append((name, lambda params, build=OPTIMIZERS[name], rate=rate: build(params, rate)))
+        made.append((name, _bound(OPTIMIZERS[name], rate)))
     return made
+
+
+def _bound(build: Callable[[list[Value], float], Optimizer], rate: float) -> Callable[[list[Value]], Optimizer]:
+    return lambda params: build(params, rate)
 
 
 def _start(start: Any) -> tuple[float, float]:
