@@ -85,7 +85,7 @@ def _batch(X: Any, y: Any, nin: int, who: str) -> tuple[np.ndarray, list[Any]]:
         raise ValueError(f"{who}: X must have shape (samples, {nin}) with at least one sample, got {rows.shape}")
     if not np.isfinite(rows).all():
         i, j = (int(k) for k in np.argwhere(~np.isfinite(rows))[0])
-        raise ValueError(f"{who}: X[{i}, {j}] = {rows[i, j]!r} is not a finite number")
+        raise ValueError(f"{who}: X[{i}, {j}] = {float(rows[i, j])!r} is not a finite number")
     targets = list(y)
     if len(targets) != len(rows):
         raise ValueError(f"{who}: X has {len(rows)} samples but y has {len(targets)} targets")
@@ -372,6 +372,7 @@ def gradient_flow(depths: Sequence[int] = (2, 4, 6, 8, 10), activations: Sequenc
     if len(shape) != 2 or 0 in shape:
         raise ValueError(f"{who}: X must have shape (samples, features), at least one of each, got {shape}")
     nin = shape[1]
+    _batch(X, y, nin, who)  # refused here, naming gradient_flow, before any network is built
     rows: list[FlowRow] = []
     models: dict[tuple[str, str, int], MLP] = {}
     for act in acts:
