@@ -33,6 +33,9 @@ EXPECTED = {
     "plots": {"image/png"},            # loss curve and decision boundary
     "steps": {"text/html"},            # the step-through page, inline
     "explore": {"application/vnd.jupyter.widget-view+json"},  # the sliders
+    "flow": {"image/png"},             # the lab: gradient_flow's four panels
+    "race": {"image/png"},             # optimizers over the contours
+    "derivatives": {"image/png"},      # f, f′, f″ with the kinks' gaps
 }
 
 
@@ -91,7 +94,10 @@ def test_what_the_cells_show(executed):
     bar = _stream(cells["train"], "stderr")
     assert "fit:" in bar and "epoch" in bar  # tqdm's progress bar
     assert re.search(r"accuracy \d+%", _stream(cells["train"], "stdout"))
-    for name in ("loss.png", "boundary.png", "backward.html"):
+    assert "sigmoid + xavier: the gradient vanishes towards the input" in _stream(cells["flow"], "stdout")
+    assert "race on rosenbrock" in _stream(cells["race"], "stdout")
+    assert "kink of relu at x = 0" in _stream(cells["derivatives"], "stdout")
+    for name in ("loss.png", "boundary.png", "backward.html", "flow.png", "race.png", "race.html", "derivatives.png"):
         assert (workdir / "tour_output" / name).stat().st_size > 0
 
 
