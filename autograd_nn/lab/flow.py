@@ -11,9 +11,9 @@ geometrically towards the input: the first layers' gradients *vanish* and they s
 for f make it grow: the gradients *explode*. Xavier's and He's initial weights are scaled by the layer's fan-in
 (and fan-out) so that the factor stays near 1 for tanh and for ReLU.
 
-Every number is read from the engine: δ of a neuron is the walk's gradient at its z node (one ``grad`` call, as
-``viz.explain_layers`` reads it), f'(z) is the op table's derivative at the activation node, and ∂C/∂W is what
-``backward()`` puts in the weights' ``.grad``.
+Every number is read from the engine, by ``layerwise.read_backprop`` (as ``viz.explain_layers`` reads one
+sample): δ of a neuron is the walk's gradient at its z node, ∂C/∂W is what ``backward()`` puts in the weights'
+``.grad``, and f'(z) is the activation's rule in the op table.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import data, losses
-from ..engine import Value, grad, local_derivatives
+from .. import data
 from ..engine.arithmetic import fold_sum
+from ..layerwise import read_backprop, resolve_loss
 from ..nn import ACTIVATIONS, INITS, MLP
-from ..viz.layers import LOSSES, layer_nodes
 from .figures import STYLES, colour, new_figure, save
 
 SATURATED = 0.01  # a neuron is saturated (or, for relu, dead) where |f'(z)| is below this
@@ -65,17 +64,6 @@ def layer_gradient_sizes(model: MLP) -> list[float]:
     return [_mean([abs(w.grad) for n in layer.neurons for w in n.w]) for layer in model.layers]
 
 
-def _loss(loss: str | Callable[..., Any], who: str) -> Callable[..., Any]:
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"{who}: unknown loss {loss!r}; expected one of {sorted(LOSSES)} or a function "
-                             "(prediction, target) -> Value")
-        return LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"{who}: loss must be a loss name or a function, got {type(loss).__name__}")
-    return loss
-
-
 def _batch(X: Any, y: Any, nin: int, who: str) -> tuple[np.ndarray, list[Any]]:
     try:
         rows = np.asarray(X, dtype=float)
@@ -96,39 +84,23 @@ def measure_flow(model: MLP, X: Any, y: Any, loss: str | Callable[..., Any] = "s
     """Run the batch (X, y) through ``model``, backward() from the mean loss C = (1/n) Σ loss(aᴸ, y), and measure
     each layer (see LayerFlow). Leaves the batch's gradient in the parameters' ``.grad`` (zero_grad() first).
 
-    ``loss``: a name ("squared_error", "mse", "binary_cross_entropy", "softmax_cross_entropy", "hinge") or a
-    function (prediction row, target) -> Value.
+    The numbers are read by ``layerwise.read_backprop`` (the reading explain_layers and check_backprop use): Δˡ
+    the walk's gradient at every z node, ∂C/∂W the weights' ``.grad``; f'(zˡ) is the activation's op-table rule
+    evaluated on the layer's Zˡ and Aˡ. ``loss``: a name ("squared_error", "mse", "binary_cross_entropy",
+    "softmax_cross_entropy", "hinge") or a function (prediction row, target) -> Value.
     """
     who = "measure_flow"
     if not isinstance(model, MLP):
         raise TypeError(f"{who}: model must be an MLP, got {type(model).__name__}")
-    loss_fn = _loss(loss, who)
     rows, targets = _batch(X, y, model.nin, who)
-    costs, per_sample = [], []
-    for x, target in zip(rows, targets):
-        out = model([float(v) for v in x])
-        outputs = out if isinstance(out, list) else [out]
-        per_sample.append(layer_nodes(model, outputs, who))
-        costs.append(loss_fn(outputs, target))
-    cost = losses.mean_loss(costs)
-    if not isinstance(cost, Value):
-        raise TypeError(f"{who}: the loss must return a Value, got {type(cost).__name__}")
-    zs = [z for nodes in per_sample for z_nodes, _ in nodes for z in z_nodes]
-    delta = dict(zip(zs, grad(cost, zs)))  # δ = ∂C/∂z at every neuron of every sample: one walk
-    model.zero_grad()
-    cost.backward()
+    read = read_backprop(model, [[float(v) for v in x] for x in rows], targets, loss, reduction="mean", who=who)
     sizes = layer_gradient_sizes(model)
     flows = []
-    for k in range(len(model.layers)):
-        deltas: list[float] = []
-        slopes: list[float] = []
-        for nodes in per_sample:
-            z_nodes, a_nodes = nodes[k]
-            deltas.extend(abs(delta[z]) for z in z_nodes)
-            # f'(z) from the op table's rule at the activation node (1 for a linear layer, whose a is z)
-            slopes.extend(1.0 if a is z else abs(float(local_derivatives(a)[0])) for z, a in zip(z_nodes, a_nodes))
-        flows.append(LayerFlow(k + 1, sizes[k], _mean(deltas), _mean(slopes),
-                               sum(s < SATURATED for s in slopes) / len(slopes)))
+    for k, numbers in enumerate(read.layers):
+        op = ACTIVATIONS[numbers.activation]
+        slopes = np.ones_like(numbers.Z) if op is None else np.abs(op.derivative(numbers.Z, numbers.A)[0])
+        flows.append(LayerFlow(k + 1, sizes[k], _mean([float(d) for d in np.abs(numbers.Delta).ravel()]),
+                               _mean([float(v) for v in slopes.ravel()]), float(np.mean(slopes < SATURATED))))
     return flows
 
 
@@ -373,6 +345,7 @@ def gradient_flow(depths: Sequence[int] = (2, 4, 6, 8, 10), activations: Sequenc
         raise ValueError(f"{who}: X must have shape (samples, features), at least one of each, got {shape}")
     nin = shape[1]
     _batch(X, y, nin, who)  # refused here, naming gradient_flow, before any network is built
+    resolve_loss(loss, who)
     rows: list[FlowRow] = []
     models: dict[tuple[str, str, int], MLP] = {}
     for act in acts:
