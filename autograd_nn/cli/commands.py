@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from .exercise_commands import exercises_command
 from .expression_commands import explain, gradcheck, graph
-from .studio_command import studio
 from .lab_commands import flow, plot, race
+from .studio_command import studio
 from .training_commands import demo, train
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -20,13 +20,13 @@ import numpy as np
 from .. import data
 from ..engine import Value, assign, write_clock
 from ..engine.ops import Op
+from ..lab import layer_gradient_sizes  # the gradient-size panel: lab.gradient_flow's per-layer figure
 from ..nn import MLP
 from ..optim import SGD, Adam, Optimizer
 from ..tape import TapeBackend
 from ..train import LOSSES, Batch, batch_loss
 from ..viz.explain import explain
 from .forward import LayeredForward
-from .gradients import layer_gradient_sizes
 from .grid import GRID, HEAT_EVERY, Extent, PlaneGrid
 from .names import input_name, parameter_names
 from .settings import MAX_POINTS, MOMENTUM, OUTPUTS, Settings
