@@ -185,10 +185,12 @@ class Op:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
         if not args:
             raise TypeError(f"{self.name}: needs at least one argument")
-        kinds = set(map(type, args))
-        if kinds == {float}:  # the walk evaluates derivatives written with ops (relu' = step) on floats
+        for a in args:
+            if type(a) is not float:
+                break
+        else:  # all plain floats: the walk evaluates derivatives written with ops (relu' = step) on floats
             return self.evaluate(args)
-        for kind in kinds:  # a Value among the arguments: its class records the op (see Value.__autograd_op__)
+        for kind in set(map(type, args)):  # a Value among them: its class records the op (Value.__autograd_op__)
             recorder = getattr(kind, "__autograd_op__", None)
             if recorder is not None:
                 return recorder(self, args)
