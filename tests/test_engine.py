@@ -345,3 +345,30 @@ def test_a_backward_that_fails_midway_leaves_every_leaf_grad_as_it_was():
     with pytest.raises(DomainError, match=r"sqrt\(0.0\)"):
         f.backward()
     assert (x.grad, y.grad) == (0.0, 1.0)
+
+
+def test_define_op_checks_the_derivatives_signature_when_the_op_is_made() -> None:
+    with pytest.raises(TypeError, match=r"define_op\('sq'\): the derivative must take the forward's 1 argument\(s\) "
+                                        r"and then out.*derivative\(x, out\)"):
+        define_op("sq", lambda x: x * x, lambda x: 2 * x)  # forgot out
+    with pytest.raises(TypeError, match=r"derivative\(x1, x2, out\)"):
+        define_op("hyp", lambda a, b: math.hypot(a, b), lambda a, out: (a / out, 0.0))
+    square = define_op("sq_ok", lambda x: x * x, lambda x, out: 2 * x)  # the right signature: made, and it works
+    x = Value(3.0)
+    square(x).backward()
+    assert x.grad == 6.0
+
+
+@pytest.mark.parametrize("name", ["tanh", "weighted_sum", "absolute", "relu"])
+def test_define_op_refuses_a_built_in_name(name: str) -> None:
+    with pytest.raises(ValueError, match=f"'{name}' is the name of a built-in op"):
+        define_op(name, lambda x: x, lambda x, out: 1.0)
+
+
+def test_define_op_warns_when_a_name_is_used_again() -> None:
+    from autograd_nn.engine import RedefinedOpWarning
+
+    first = define_op("twice_named", lambda x: 2 * x, lambda x, out: 2.0)
+    with pytest.warns(RedefinedOpWarning, match="an op named 'twice_named' was defined before"):
+        second = define_op("twice_named", lambda x: 3 * x, lambda x, out: 3.0)
+    assert first(1.0) == 2.0 and second(1.0) == 3.0  # two ops; the later one did not change the first

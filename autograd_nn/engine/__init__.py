@@ -6,7 +6,7 @@ chain-rule walk); ``value`` (``Value``, which records ops and calls the walk in 
 """
 
 from .autodiff import Visit, check_fresh, local_derivatives, topological_order, walk
-from .errors import DomainError, StaleGraphError
+from .errors import DomainError, RedefinedOpWarning, StaleGraphError
 from .ops import (
     BUILTIN_OPS,
     FUNCTIONS,
@@ -35,7 +35,8 @@ from .value import Value, assign, backward, grad, write_clock, zero_grad
 __all__ = [
     "Value", "assign", "write_clock", "zero_grad", "Visit", "backward", "check_fresh", "grad", "local_derivatives",
     "topological_order", "walk",
-    "DomainError", "StaleGraphError", "BUILTIN_OPS", "FUNCTIONS", "Domain", "Op", "define_op", "sum_of", "weighted_sum",
+    "DomainError", "RedefinedOpWarning", "StaleGraphError", "BUILTIN_OPS", "FUNCTIONS", "Domain", "Op", "define_op",
+    "sum_of", "weighted_sum",
     "absolute", "eq", "exp", "gt", "log", "lt", "maximum", "minimum", "relu", "sigmoid", "softplus", "sqrt", "step",
     "tanh",
 ]

@@ -1,4 +1,4 @@
-"""The one exception the engine adds to Python's own."""
+"""The exceptions (and the one warning) the engine adds to Python's own."""
 
 
 class DomainError(ValueError):
@@ -15,3 +15,8 @@ class StaleGraphError(ValueError):
     The nodes computed from that Value still hold numbers computed from its old data, so any gradient would be
     a mix of two points. Build the expression again from the new data (a Tape: call ``forward()`` first).
     """
+
+
+class RedefinedOpWarning(UserWarning):
+    """define_op was given a name an earlier define_op call already used: the two ops print alike (in pictures,
+    messages and saved models) though they may compute different things."""

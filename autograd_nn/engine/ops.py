@@ -27,6 +27,7 @@ import operator
 import pickle
 import sys
 import weakref
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +36,7 @@ import numpy as np
 
 from .arithmetic import fold_sum, fold_weighted
 from .checks import as_float
-from .errors import DomainError
+from .errors import DomainError, RedefinedOpWarning
 
 _isfinite = math.isfinite
 
@@ -480,13 +481,27 @@ def define_op(name: str, forward: Callable[..., float], derivative: Callable[...
     A derivative written with ``math`` functions still serves ``backward()``, but not ``create_graph`` or the
     tape. ``domain`` is the words of the error outside the domain (or a :class:`Domain` with a test too);
     ``edge`` the distance to the nearest kink or domain edge, which the test strategies keep away from.
+
+    Checked here, not at the first ``backward()``: the derivative must take the forward's arguments and then
+    ``out`` (a TypeError says so); a built-in op's name is refused (ValueError); a name an earlier call used is
+    allowed (re-running a notebook cell) with a :class:`RedefinedOpWarning` naming it, since the two ops print
+    alike.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier such as 'sin', got {name!r}")
+    if name in BUILTIN_OPS or name in FUNCTIONS:
+        raise ValueError(f"define_op: {name!r} is the name of a built-in op; give your op a name of its own (two "
+                         "ops named alike cannot be told apart in pictures, messages or a saved model)")
     if not callable(forward) or not callable(derivative):
         raise TypeError(f"define_op({name!r}): forward and derivative must be callables")
     if arity is None:
         arity = _positional_arity(forward, name)
+    _check_derivative_takes(derivative, arity, name)
+    if name in _DEFINED:
+        warnings.warn(f"define_op: an op named {name!r} was defined before; the new {name!r} is another op that "
+                      "prints the same (use it everywhere in place of the old one, or give it another name)",
+                      RedefinedOpWarning, stacklevel=2)
+    _DEFINED.add(name)
 
     def checked_forward(*args: float) -> float:
         out = forward(*args)
@@ -505,6 +520,24 @@ def define_op(name: str, forward: Callable[..., float], derivative: Callable[...
     op = Op(name, checked_forward, tupled_derivative, arity=arity, domain=domain, edge=edge, vector=vector)
     op.origin = ("module", sys._getframe(1).f_globals.get("__name__"))  # where a pickle will look for it
     return op
+
+
+_DEFINED: set[str] = set()  # the names define_op has given out (names only: an op itself is not kept alive)
+
+
+def _check_derivative_takes(derivative: Callable[..., Any], arity: int, name: str) -> None:
+    """The derivative is called as derivative(x₁, …, xₙ, out): refuse one that cannot take n + 1 arguments."""
+    try:
+        signature = inspect.signature(derivative)
+    except (TypeError, ValueError):  # no signature to read (some builtins): the first backward() will tell
+        return
+    try:
+        signature.bind(*range(arity + 1))
+    except TypeError:
+        xs = ", ".join(f"x{i}" for i in range(1, arity + 1)) if arity > 1 else "x"
+        raise TypeError(f"define_op({name!r}): the derivative must take the forward's {arity} argument(s) and then "
+                        f"out, the forward's result: derivative({xs}, out) returning ∂out/∂ of each argument "
+                        f"(e.g. lambda {xs}, out: ...); it takes {signature}") from None
 
 
 def _positional_arity(f: Callable[..., Any], name: str) -> int:
