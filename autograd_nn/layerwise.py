@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, grad, sum_of
+from .engine import Value, grad, local_derivatives, sum_of
 from .engine.ops import WEIGHTED_SUM
 from .losses import binary_cross_entropy, hinge, mean_loss, mse, softmax_cross_entropy, squared_error
 from .nn import MLP
@@ -134,11 +134,7 @@ class LayerNumbers:
     Delta: np.ndarray
     dW: np.ndarray
     db: np.ndarray
-
-    @property
-    def f_prime(self) -> np.ndarray:
-        """f'(Zˡ), written out."""
-        return derivative(self.activation, self.Z, self.A)
+    f_prime: np.ndarray  # f'(Zˡ): the op table's derivative of the layer's activation at each a node (1: linear)
 
 
 @dataclass(frozen=True)
@@ -217,7 +213,9 @@ def read_backprop(model: MLP, xs: Sequence[Sequence[float]], targets: Sequence[A
             b=np.array([n.b.data for n in layer.neurons]), A_in=A_in, Z=Z, A=A,
             Delta=np.array([[delta_of[z] for z in z_nodes] for z_nodes, _ in cols], dtype=float).T,
             dW=np.array([[w.grad for w in n.w] for n in layer.neurons]),
-            db=np.array([n.b.grad for n in layer.neurons])))
+            db=np.array([n.b.grad for n in layer.neurons]),
+            f_prime=np.ones_like(Z) if layer.activation_op is None else np.array(
+                [[float(local_derivatives(a)[0]) for a in a_nodes] for _, a_nodes in cols]).T))
         A_in = A
     return Backprop(layers, float(total.data), grad_a, name, list(targets), reduction)
 

@@ -30,10 +30,13 @@ from typing import Any, Protocol
 import numpy as np
 
 from .engine import Value
-from .engine.ops import RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
+from .engine.ops import BUILTIN_OPS, RELU, SIGMOID, TANH, WEIGHTED_SUM, Op
 from .engine.value import record
 
+# The activations PyTorch, the command line and the written-out texts know by name. Any one-argument op is an
+# activation too (see activation_op): a built-in by its name ("softplus") or the Op, or your own from define_op.
 ACTIVATIONS: dict[str, Op | None] = {"tanh": TANH, "sigmoid": SIGMOID, "relu": RELU, "linear": None}
+Activation = str | Op
 INITS = ("uniform", "xavier", "he")
 _PLAIN = {float, Value}
 
@@ -70,10 +73,28 @@ def place_label(symbol: str, layer: int | None = None, *indices: int) -> str:
     return symbol + ("" if layer is None else superscript(layer)) + sep.join(subscript(i) for i in indices)
 
 
-def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
-    return activation
+_BY_NAME: dict[str, Op | None] = {**ACTIVATIONS, **{name: op for name, op in BUILTIN_OPS.items() if op.arity == 1}}
+
+
+def activation_op(activation: Activation, who: str = "activation") -> tuple[str, Op | None]:
+    """An activation as (its name, its op): "linear" is (``"linear"``, None); the name of a one-argument built-in
+    op ("tanh", "softplus") or any one-argument :class:`Op` (a built-in such as ``autograd_nn.softplus``, or
+    your own from ``define_op``) is (its name, the op). The op's own forward and derivative are what a neuron,
+    the tape, explain_layers' f′ and every picture use; save_mlp writes its name."""
+    if isinstance(activation, Op):
+        if activation.arity != 1:
+            takes = "any number of arguments" if activation.arity is None else f"{activation.arity} arguments"
+            raise ValueError(f"{who}: {activation!r} takes {takes}; an activation is an op of one argument "
+                             "(such as tanh, or one made with define_op from a function of one argument)")
+        if _BY_NAME.get(activation.name, activation) is not activation:
+            raise ValueError(f"{who}: {activation!r} is not the built-in op of that name; give it a name of its "
+                             "own (a saved model names its activation)")
+        return activation.name, activation
+    if isinstance(activation, str) and activation in _BY_NAME:
+        return activation, _BY_NAME[activation]
+    raise ValueError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}, another "
+                     f"one-argument built-in op's name ({', '.join(sorted(set(_BY_NAME) - set(ACTIVATIONS)))}) or "
+                     "a one-argument Op (made with define_op, for one of your own)")
 
 
 def _rng(seed: Any) -> np.random.Generator:
@@ -174,14 +195,13 @@ class Module:
 class Neuron(Module):
     """One neuron: z = w·a + b (one WEIGHTED_SUM node), then its activation (none for "linear")."""
 
-    def __init__(self, nin: int, activation: str = "tanh", seed: Any = None, init: str = "uniform") -> None:
+    def __init__(self, nin: int, activation: Activation = "tanh", seed: Any = None, init: str = "uniform") -> None:
         self.nin = _check_size(nin, "Neuron: nin")
-        self.activation = _check_activation(activation)
+        self.activation, self.activation_op = activation_op(activation, "Neuron")
         self.init = init
         rng = _rng(seed)
         self.w = [Value(v) for v in _initial_weights(self.nin, 1, init, rng)]
         self.b = Value(0.0)
-        self._act = ACTIVATIONS[activation]
         self._checked = True
         self.z_label = self.a_label = ""
         self._place(None, None)
@@ -198,11 +218,11 @@ class Neuron(Module):
         if self._checked:
             x = _check_input(x, self.nin, "Neuron")
         z = record(WEIGHTED_SUM, *self.w, *x, self.b)  # zⱼ = Σₖ wⱼₖ·aₖ + bⱼ as one node
-        if self._act is None:
+        if self.activation_op is None:
             z.label = self.a_label
             return z
         z.label = self.z_label
-        a = record(self._act, z)  # aⱼ = σ(zⱼ)
+        a = record(self.activation_op, z)  # aⱼ = σ(zⱼ)
         a.label = self.a_label
         return a
 
@@ -216,15 +236,15 @@ class Neuron(Module):
 class Layer(Module):
     """nout neurons reading the same input; returns a list of their activations."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "tanh", seed: Any = None,
+    def __init__(self, nin: int, nout: int, activation: Activation = "tanh", seed: Any = None,
                  init: str = "uniform") -> None:
         self.nin = _check_size(nin, "Layer: nin")
         self.nout = _check_size(nout, "Layer: nout")
-        self.activation = _check_activation(activation)
+        self.activation, self.activation_op = activation_op(activation, "Layer")
         rng = _rng(seed)
         self.neurons = []
         for _ in range(self.nout):
-            n = Neuron(self.nin, activation, seed=rng, init=init)
+            n = Neuron(self.nin, self.activation_op or "linear", seed=rng, init=init)
             n._checked = False  # the layer checks its input once for all neurons
             self.neurons.append(n)
         self._place(None)
@@ -252,20 +272,20 @@ class Layer(Module):
 class MLP(Module):
     """A multi-layer perceptron: hidden layers use `activation`, the last layer `output_activation`."""
 
-    def __init__(self, nin: int, nouts: Sequence[int] | int, activation: str = "tanh",
-                 output_activation: str = "linear", seed: Any = None, init: str = "uniform") -> None:
+    def __init__(self, nin: int, nouts: Sequence[int] | int, activation: Activation = "tanh",
+                 output_activation: Activation = "linear", seed: Any = None, init: str = "uniform") -> None:
         self.nin = _check_size(nin, "MLP: nin")
         sizes_out: Sequence[Any] = [nouts] if isinstance(nouts, (int, np.integer)) else nouts
         self.nouts = [_check_size(n, "MLP: each layer size") for n in sizes_out]
         if not self.nouts:
             raise ValueError("MLP: nouts must list at least one layer size")
-        self.activation = _check_activation(activation)
-        self.output_activation = _check_activation(output_activation)
+        self.activation, hidden = activation_op(activation, "MLP: activation")
+        self.output_activation, output = activation_op(output_activation, "MLP: output_activation")
         self.init = init
         rng = _rng(seed)
         sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
-        self.layers = [Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, seed=rng,
+        self.layers = [Layer(sizes[i], sizes[i + 1], (output if i == last else hidden) or "linear", seed=rng,
                              init=init) for i in range(len(self.nouts))]
         for index, layer in enumerate(self.layers, 1):
             layer._place(index)

@@ -29,13 +29,15 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .engine import Op
 from .engine.checks import short
-from .nn import ACTIVATIONS, MLP
+from .nn import ACTIVATIONS, MLP, activation_op
 
 FORMAT = "autograd_nn.mlp"
 VERSION = 2  # the version save_mlp writes; load_mlp also reads version 1
@@ -346,11 +348,35 @@ def _parse(path: Path) -> tuple[dict[str, Any], int]:
     return doc, len(data)
 
 
-def _activation(doc: dict[str, Any], key: str, path: Path) -> str:
-    """The activation named by doc[key] ("activation" or "output_activation"), or a refusal listing the names."""
+def _user_ops(ops: Sequence[Op]) -> dict[str, Op]:
+    """The ops a caller hands load_mlp, by name (each a one-argument Op, each name once)."""
+    if isinstance(ops, (str, bytes, Op)) or not isinstance(ops, Sequence):
+        raise TypeError(f"load_mlp: ops must be a list of one-argument Ops (ops=[softsign]), got {short(ops)}")
+    by_name: dict[str, Op] = {}
+    for op in ops:
+        if not isinstance(op, Op) or op.arity != 1:
+            raise TypeError(f"load_mlp: ops must be one-argument Ops (made with define_op), got {short(op)}")
+        if by_name.setdefault(op.name, op) is not op:
+            raise ValueError(f"load_mlp: two different ops named {op.name!r} in ops")
+    return by_name
+
+
+def _activation(doc: dict[str, Any], key: str, ops: dict[str, Op], path: Path) -> str | Op:
+    """The activation named by doc[key] ("activation" or "output_activation"): a built-in by its name, or one of
+    the caller's ops (an op of your own is saved by its name: its forward and derivative are code, which a model
+    file does not hold); else a refusal saying how to pass it."""
     name = doc[key]
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise _fail(path, f"{key!r} is {short(name)}, expected one of {sorted(ACTIVATIONS)}")
+    if not isinstance(name, str) or not name:
+        raise _fail(path, f"{key!r} is {short(name)}, expected one of {sorted(ACTIVATIONS)} or the name of another "
+                          "one-argument op (a built-in one, or your own passed in ops)")
+    if name in ops:
+        return ops[name]
+    try:
+        activation_op(name)
+    except ValueError:
+        given = f" (ops given: {', '.join(sorted(ops))})" if ops else ""
+        raise _fail(path, f"{key!r} is {name!r}, an op of your own (not built in){given}: pass it to load_mlp, "
+                          f"as load_mlp(path, ops=[{name}])") from None
     return name
 
 
@@ -381,13 +407,16 @@ def _state_from_layers(layers: Any, model: MLP, path: Path) -> dict[str, list[An
     return state
 
 
-def load_mlp(path: str | os.PathLike[str]) -> MLP:
+def load_mlp(path: str | os.PathLike[str], ops: Sequence[Op] = ()) -> MLP:
     """Read a file written by save_mlp (version 2, or version 1 of earlier releases) and return a new MLP.
 
     Raises ModelFileError naming the file; a state dict that MLP.load_state_dict refuses (a missing or unexpected
-    key, a wrong shape, NaN or ±inf) is refused with load_state_dict's own words.
+    key, a wrong shape, NaN or ±inf) is refused with load_state_dict's own words. ``ops``: the ops of your own
+    (define_op) the model uses as activations, which the file names but cannot hold: ``load_mlp(path,
+    ops=[softsign])``; a file naming an op that is neither built in nor given is refused, naming it.
     """
     path = _check_path(path, "load_mlp")
+    user_ops = _user_ops(ops)
     doc, size = _parse(path)
     nin, nouts = doc["nin"], doc["nouts"]
     if not _size(nin):
@@ -399,8 +428,8 @@ def load_mlp(path: str | os.PathLike[str]) -> MLP:
     if count > size:  # every number takes at least a byte: refused before building a network that large
         raise _fail(path, f"'nin' {short(nin)} and 'nouts' {short(nouts)} describe {short(count)} parameters, "
                           f"more than a file of {size} bytes can hold")
-    model = MLP(nin, nouts, activation=_activation(doc, "activation", path),
-                output_activation=_activation(doc, "output_activation", path), seed=0)
+    model = MLP(nin, nouts, activation=_activation(doc, "activation", user_ops, path),
+                output_activation=_activation(doc, "output_activation", user_ops, path), seed=0)
     if doc["version"] == 1:
         state: Any = _state_from_layers(doc["layers"], model, path)
     else:

@@ -42,10 +42,17 @@ def to_torch(mlp: MLP) -> Any:
 
     Its ``state_dict()`` has the same keys, shapes and numbers as ``mlp.state_dict()``. The two are separate
     from then on: training one does not change the other. Draws nothing from torch's random generator.
+    An activation other than tanh, sigmoid, relu and linear (softplus, an op of your own) is refused, naming
+    the layer and the op: torch.nn has no module here that computes it.
     """
-    torch = torch_module()
     if not isinstance(mlp, MLP):
         raise TypeError(f"to_torch: expected an MLP, got {type(mlp).__name__}")
+    for k, layer in enumerate(mlp.layers, 1):
+        if layer.activation != "linear" and layer.activation not in MODULES:
+            raise ValueError(f"to_torch: layer {k}'s activation {layer.activation!r} has no torch.nn module that "
+                             f"to_torch carries it to (it knows {', '.join(MODULES)} and linear); a network with an "
+                             "activation of your own stays in autograd_nn")
+    torch = torch_module()
     modules: list[Any] = []
     for layer in mlp.layers:
         # skip_init: no random initialisation (the weights are about to be copied in; torch's RNG is left alone)

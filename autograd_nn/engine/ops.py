@@ -26,8 +26,8 @@ import math
 import operator
 import pickle
 import sys
-import weakref
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any

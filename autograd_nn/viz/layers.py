@@ -161,7 +161,7 @@ class LayerExplanation:
                  + (f": {cost[0]}" if cost else ""),
                  f"forward:  a⁰ = x = {_vec(self.x)}"]
         for v in self.layers:
-            k, f = v.index, SHOWN[v.activation]
+            k, f = v.index, _shown(v)
             lines.append(f"  layer {k} ({'output' if k == L else 'hidden'}, {v.activation}):  "
                          f"z{sup(k)} = W{sup(k)} a{sup(k - 1)} + b{sup(k)} = {_vec(v.z)},  "
                          f"a{sup(k)} = {f}(z{sup(k)}) = {_vec(v.a)}")
@@ -171,7 +171,7 @@ class LayerExplanation:
         grad_a = f"{cost[2]} = " if cost else ""
         lines.append(f"  ∇ₐC = {grad_a}{_vec(self.grad_a)}")
         for v in reversed(self.layers):
-            k, f = v.index, SHOWN[v.activation]
+            k, f = v.index, _shown(v)
             if k == L:
                 rule = f"δ{sup(k)} = ∇ₐC ⊙ {f}'(z{sup(k)})"
             else:
@@ -193,13 +193,13 @@ class LayerExplanation:
         cost = COST.get(self.loss_name)
         rows = [rf"a^{{(0)}} &= x = {_tex_vec(self.x)}"]
         for v in self.layers:
-            k, f = v.index, SHOWN_TEX[v.activation]
+            k, f = v.index, SHOWN_TEX.get(v.activation) or _tex_op(v.activation)
             rows.append(rf"z^{{({k})}} &= W^{{({k})}} a^{{({k - 1})}} + b^{{({k})}} = {_tex_vec(v.z)}, \quad "
                         rf"a^{{({k})}} = {f}(z^{{({k})}}) = {_tex_vec(v.a)}")
         rows.append((cost[1] if cost else "C") + rf" &= {fmt(self.cost)}")
         rows.append(rf"\nabla_a C &= {cost[3] + ' = ' if cost else ''}{_tex_vec(self.grad_a)}")
         for v in reversed(self.layers):
-            k, f = v.index, SHOWN_TEX[v.activation]
+            k, f = v.index, SHOWN_TEX.get(v.activation) or _tex_op(v.activation)
             back = r"\nabla_a C" if k == L else rf"\left(W^{{({k + 1})}}\right)^T \delta^{{({k + 1})}}"
             rows.append(rf"\delta^{{({k})}} &= {back} \odot {f}'(z^{{({k})}}) = {_tex_vec(v.back)} \odot "
                         rf"{_tex_vec(v.f_prime)} = {_tex_vec(v.delta)}")
@@ -274,6 +274,11 @@ class LayerExplanation:
 def _shown(view: LayerView) -> str:
     """A layer's activation as the text writes it: σ, tanh, relu, id, or a user op's symbol."""
     return SHOWN.get(view.activation, view.activation)
+
+
+def _tex_op(name: str) -> str:
+    """An op's name as LaTeX: upright, underscores escaped (softsign is \\mathrm{softsign})."""
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
 
 
 def _sub(k: int) -> str:
