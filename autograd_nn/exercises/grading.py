@@ -7,6 +7,7 @@ import importlib.util
 import math
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from ..engine import define_op
+from ..engine import RedefinedOpWarning, define_op
 from ..testing.gradcheck import compare_derivatives, format_table
 
 SEARCH = settings(database=None, max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -85,8 +86,11 @@ def not_done(report: Any) -> None:
 
 def op_table(name: str, forward: Callable[..., float], derivative: Callable[..., Any],
              point: Sequence[float], **op_options: Any) -> tuple[bool, str]:
-    """The student's ``derivative`` as a define_op rule, gradcheck'ed at ``point``: (all ok, the table)."""
-    op = define_op(name, forward, derivative, **op_options)
+    """The student's ``derivative`` as a define_op rule, gradcheck'ed at ``point``: (all ok, the table). The op is
+    named your_<name> (a built-in's name is taken), made afresh at each check (no redefinition warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RedefinedOpWarning)
+        op = define_op(f"your_{name}", forward, derivative, **op_options)
     rows = compare_derivatives(lambda *xs: op(*xs), list(point))
     return all(r["ok"] for r in rows), format_table(rows)
 
