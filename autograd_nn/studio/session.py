@@ -129,14 +129,7 @@ class Session:
         sizes = [*s.hidden, self._outputs()]
         out_act = OUTPUTS[s.loss][0]
         custom = s.extra_activations.get(s.activation)
-        mlp = MLP(2, sizes, "linear" if custom else s.activation, out_act, seed=s.seed)
-        if custom is not None:  # a user's op in every hidden neuron (MLP names only the built-in ones)
-            for layer in mlp.layers[:-1]:
-                layer.activation = custom.name
-                for neuron in layer.neurons:
-                    neuron.activation, neuron._act = custom.name, custom
-            mlp.activation = custom.name
-        return mlp
+        return MLP(2, sizes, custom or s.activation, out_act, seed=s.seed)  # a user's op is an activation too
 
     def _build(self, model: MLP | None = None) -> None:
         """A new network from the settings (or ``model``), its initial weights kept for rewind."""
