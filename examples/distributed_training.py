@@ -1,7 +1,7 @@
 """Beyond one machine: a trained MLP moved to PyTorch and trained data-parallel by two processes.
 
+    python examples/distributed_training.py [--out DIR] [--steps 8]      (starts the two processes itself)
     torchrun --standalone --nproc-per-node 2 examples/distributed_training.py [--out DIR] [--steps 8]
-    python examples/distributed_training.py [--out DIR]      (starts the torchrun line above itself)
 
 A 2-8-1 tanh MLP is trained here first (a few epochs of fit on 64 moons points), then `to_torch` turns it
 into a float64 torch.nn.Sequential that torch.distributed trains on two CPU processes (the gloo backend), each
@@ -14,9 +14,12 @@ gather them, and process 0 compares them with one process stepping the same batc
 autograd_nn's own SGD: they agree to about 1e-16. Writes DIR/distributed_parameters.json and
 DIR/distributed_loss.csv. Needs PyTorch (pip install "autograd-nn[torch]"); without it the script says so.
 
-The processes meet at 127.0.0.1 (MASTER_ADDR, a free port) and gloo sends over the loopback device
-(GLOO_SOCKET_IFNAME=lo). torchrun's own rendezvous store listens on that port while the run lasts; PyTorch
-2.13 has no option to bind it to one address.
+Run as a plain script, it starts the two processes itself (torch.multiprocessing, spawn) and they meet through
+a file in a temporary directory (init_method="file://…", a FileStore): no TCP store at all, and gloo is pinned
+to the loopback device (GLOO_SOCKET_IFNAME=lo), so the only sockets the run listens on are gloo's, on
+127.0.0.1. Under torchrun the processes meet through torchrun's rendezvous store instead, which is PyTorch's:
+it listens on all interfaces while the run lasts (PyTorch 2.13 has no option to bind it to one address), so
+the plain-script launcher is the one to use on a machine whose other interfaces are reachable.
 """
 
 from __future__ import annotations
@@ -25,9 +28,8 @@ import argparse
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +100,12 @@ def train_here(rank: int, steps: int, seed: int = 0) -> tuple[dict[str, np.ndarr
     return model.state_dict(), losses_here
 
 
-def worker(out: Path, steps: int) -> None:
+def worker(out: Path, steps: int, init_method: str = "env://", rank: int = -1, world_size: int = -1) -> None:
+    """One process of the run: join the group (from torchrun's environment by default, or through
+    `init_method` with an explicit rank and world size), train, gather; process 0 checks and writes."""
     import torch.distributed as dist
 
-    dist.init_process_group("gloo")
+    dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world_size)
     rank, world = dist.get_rank(), dist.get_world_size()
     try:
         params, losses_here = train_here(rank, steps)
@@ -137,16 +141,20 @@ def worker(out: Path, steps: int) -> None:
     print("wrote", out / "distributed_loss.csv")
 
 
-def launch(argv: list[str]) -> int:
-    """Start this script under torchrun with two processes, talking over the loopback device only."""
-    env = {**os.environ, "GLOO_SOCKET_IFNAME": os.environ.get("GLOO_SOCKET_IFNAME", "lo"),
-           "OMP_NUM_THREADS": "1"}
-    with socket.socket() as probe:  # a free port on the loopback device for the processes' meeting point
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", str(WORLD_SIZE),
-               "--master-addr", "127.0.0.1", "--master-port", str(port), __file__, *argv]
-    return subprocess.run(command, env=env, timeout=300).returncode
+def spawned(rank: int, init_file: str, out: Path, steps: int) -> None:
+    """What torch.multiprocessing.spawn runs in each new process (its first argument is the process index)."""
+    worker(out, steps, init_method=Path(init_file).as_uri(), rank=rank, world_size=WORLD_SIZE)
+
+
+def launch(out: Path, steps: int) -> int:
+    """Start the two processes here, meeting through a file (no TCP store) and talking over the loopback device."""
+    import torch.multiprocessing as mp
+
+    os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # the spawned processes inherit this environment
+    os.environ["OMP_NUM_THREADS"] = "1"
+    with tempfile.TemporaryDirectory(prefix="autograd_nn_dist_") as meeting:
+        mp.spawn(spawned, args=(str(Path(meeting) / "store"), out, steps), nprocs=WORLD_SIZE, join=True)
+    return 0
 
 
 def main() -> int:
@@ -158,8 +166,8 @@ def main() -> int:
         print('This example needs PyTorch: pip install "autograd-nn[torch]" (in a clone: pip install -e ".[torch]"), '
               "the pinned CPU build. Nothing was run.")
         return 0
-    if "LOCAL_RANK" not in os.environ:  # run as a plain script: start the processes with torchrun
-        return launch(sys.argv[1:])
+    if "LOCAL_RANK" not in os.environ:  # run as a plain script: start the two processes here
+        return launch(args.out, args.steps)
     worker(args.out, args.steps)
     return 0
 
