@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from numbers import Real
 from typing import Any, Protocol
 
@@ -134,6 +135,8 @@ def _as_values(x: list[Any], who: str) -> list[Value]:
     """A checked input row with its plain numbers made Values once, so that every neuron of the first layer reads
     the same leaf (left as numbers, each neuron's weighted sum would make its own constant of each: a graph 16×
     larger for a layer of 16). The same floats either way."""
+    if all(map(isinstance, x, repeat(Value))):  # a hidden layer's input: the previous layer's Values
+        return x
     for i, v in enumerate(x):
         try:
             finite = type(v) is Value or math.isfinite(v)

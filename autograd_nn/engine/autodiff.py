@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from itertools import filterfalse
 from typing import TYPE_CHECKING, Any
 
 from . import clock
@@ -30,26 +31,24 @@ def topological_order(root: Value) -> list[Value]:
     """Every Value that ``root`` depends on (root included), each after all of its parents.
 
     A depth-first search with an explicit stack instead of recursion, so that a chain of a million nodes does
-    not reach Python's recursion limit. A node on top of the stack is looked at twice: the first time its parents
-    are pushed above it; the next time, they have all been placed, so it is placed itself. Parents are pushed
-    last first, so that they are visited first to last, in the order of the recursive search (micrograd's
-    ``build_topo``). The stack holds the nodes themselves, no new object per node.
+    not reach Python's recursion limit. A node taken from the stack is placed if all its parents are placed (a
+    leaf at once); otherwise it goes back, with its unplaced parents above it, to be looked at again once they
+    are placed. Parents are pushed last first, so that they are visited first to last, in the order of the
+    recursive search (micrograd's ``build_topo``).
     """
     order: list[Value] = []
     placed: set[Value] = set()
-    expanded: set[Value] = set()
     stack = [root]
     while stack:
-        node = stack[-1]
+        node = stack.pop()
         if node in placed:
-            stack.pop()
-        elif node in expanded:  # its parents are placed now
-            stack.pop()
+            continue
+        if placed.issuperset(node._prev):
             placed.add(node)
             order.append(node)
         else:
-            expanded.add(node)
-            stack.extend([p for p in reversed(node._prev) if p not in placed])
+            stack.append(node)
+            stack.extend(filterfalse(placed.__contains__, reversed(node._prev)))
     return order
 
 
