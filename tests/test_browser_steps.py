@@ -7,52 +7,23 @@ Skipped without chromium or Playwright on a developer's machine; in CI (CI=true)
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import browser_context
 
 from autograd_nn import MLP, Value
 from autograd_nn.losses import squared_error
 from autograd_nn.viz import animate_backward, backward_steps, node_names
 from autograd_nn.viz.steps import STEP_COLOUR
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[browser]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return "no chromium (apt-get install chromium)"
-    return None
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    why = _missing()
-    if why is not None:
-        if IN_CI:
-            pytest.fail(f"CI must run the browser test: {why}")
-        pytest.skip(why)
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-                                                       viewport={"width": 1100, "height": 700})
-        try:
-            yield context
-        finally:
-            context.close()
+    with browser_context(viewport={"width": 1100, "height": 700}) as context:
+        yield context
 
 
 @pytest.fixture

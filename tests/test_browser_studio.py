@@ -13,54 +13,26 @@ to $STUDIO_SHOTS when it is set (for looking at them).
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import browser_context
 
 from autograd_nn import MLP
 from autograd_nn.studio import Studio
 from autograd_nn.train import LOSSES
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 SHOTS = os.environ.get("STUDIO_SHOTS")
 TIMEOUT = 20_000  # ms: one step or a new network's grid on a busy 2-core machine
 
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return "no chromium (apt-get install chromium)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    why = _missing()
-    if why is not None:
-        if IN_CI:
-            pytest.fail(f"CI must run the browser test: {why}")
-        pytest.skip(why)
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=FLAGS,
-                                                       viewport={"width": 1400, "height": 1000},
-                                                       accept_downloads=True)
+    with browser_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True) as context:
         context.set_default_timeout(TIMEOUT)
-        try:
-            yield context
-        finally:
-            context.close()
+        yield context
 
 
 @pytest.fixture
