@@ -50,8 +50,10 @@ def derivative(activation: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         out = 1.0 - a * a
     elif activation == "relu":
         out = (z > 0).astype(float)
-    else:
+    elif activation == "linear":
         out = np.ones_like(z)
+    else:  # an op of the user's own: its f' is its op-table rule (read_backprop's f_prime), not written out here
+        raise ValueError(f"the written-out f' covers sigmoid, tanh, relu and linear layers, not {activation!r}")
     return out
 
 

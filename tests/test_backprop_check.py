@@ -135,3 +135,17 @@ def test_the_readme_shows_the_alias_examples_real_report():
     readme = (EXAMPLES.parent / "README.md").read_text()
     report = str(runpy.run_path(str(EXAMPLES / "check_backprop_alias.py"))["main"]())
     assert f"```\n{report}\n```" in readme
+
+
+def test_a_network_with_an_activation_of_your_own_is_refused_by_name():
+    import numpy as np
+
+    from autograd_nn import MLP, define_op
+    from autograd_nn.testing import check_backprop
+
+    softsign = define_op("softsign_for_check", lambda x: x / (1.0 + abs(x)), lambda x, out: 1.0 / (1.0 + abs(x)) ** 2)
+    model = MLP(2, [3, 1], activation=softsign, seed=0)
+    X, y = np.ones((2, 4)), np.ones((1, 4))
+    with pytest.raises(ValueError, match="layer 1's activation is 'softsign_for_check'"):
+        check_backprop(lambda W, b, X, y: ([w * 0 for w in W], [v * 0 for v in b]), model, X, y,
+                       loss="squared_error")

@@ -573,6 +573,11 @@ def check_backprop(gradients: Callable[..., Any], model: MLP, X: Any, y: Any, lo
                         f"{type(gradients).__name__}")
     if not isinstance(model, MLP):
         raise TypeError(f"check_backprop: model must be an MLP, got {type(model).__name__}")
+    for k, layer in enumerate(model.layers, 1):
+        if layer.activation not in F:
+            raise ValueError(f"check_backprop: layer {k}'s activation is {layer.activation!r}; the diagnosis knows the "
+                             f"mistakes of {', '.join(sorted(F))} layers (explain_layers shows the engine's δ and "
+                             "∂C/∂W for any activation)")
     if not (rtol >= 0 and atol >= 0):
         raise ValueError(f"check_backprop: rtol and atol must be ≥ 0, got rtol={rtol!r}, atol={atol!r}")
     nL = model.layers[-1].nout
