@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from ..engine import DomainError, Value
 from ..optim import SGD, Adam, Optimizer
 from ..viz.render import display_text
+from ..viz.steps import SLIDER_CONTROLS, SLIDER_PAGE_STYLE
 from .figures import new_figure, save
 from .surfaces import SURFACES, Surface
 
@@ -335,11 +336,7 @@ AXES = (0.09, 0.08, 0.88, 0.86)  # the axes' left, bottom, width, height as part
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>
-body {{ font-family: sans-serif; margin: 0 1.5em 1.5em; }}
-header {{ position: sticky; top: 0; z-index: 1; background: white; padding: 0.6em 0 0.4em;
-         border-bottom: 1px solid #ccc; }}
-h2 {{ margin: 0 0 0.3em; font-size: 1.2em; }}
-.help {{ margin: 0 0 0.4em; font-size: 0.9em; color: #444; }}
+""" + SLIDER_PAGE_STYLE + """\
 button {{ font-size: 1em; }}
 #caption {{ margin: 0.4em 0 0; font-size: 0.95em; }}
 #caption li {{ list-style: none; }}
@@ -352,10 +349,7 @@ button {{ font-size: 1em; }}
 <p class="help">f = {formula}, from ({x0}, {y0}). Each optimizer takes the same steps a training loop does
 (zero_grad, f(x, y), backward, step); the line is its path so far, the dot where it is at step k.
 Keys: &larr; &rarr; (Home, End).</p>
-<div><button id="prev">&larr; previous</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%" aria-label="step">
-<button id="next">next &rarr;</button> <span id="counter"></span></div>
-<ul id="caption"></ul>
+""" + SLIDER_CONTROLS + """<ul id="caption"></ul>
 </header>
 <div class="picture"><img alt="contours of f" width="{width}" height="{height}" src="data:image/png;base64,{png}">
 <svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">

@@ -103,14 +103,23 @@ def _inline_svg(svg: str, focus: str | None = None) -> str:
     return re.sub(r">\s+<", "><", svg).strip()
 
 
-PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-<style>
-body {{ font-family: sans-serif; margin: 0 1.5em 1.5em; }}
+# What every page stepped through with a slider shares (this step page, the lab's optimizer race): the style of
+# its sticky header (title, help, controls, caption) and the controls themselves, as str.format templates.
+SLIDER_PAGE_STYLE = """body {{ font-family: sans-serif; margin: 0 1.5em 1.5em; }}
 header {{ position: sticky; top: 0; z-index: 1; background: white; padding: 0.6em 0 0.4em;
          border-bottom: 1px solid #ccc; }}
 h2 {{ margin: 0 0 0.3em; font-size: 1.2em; }}
 .help {{ margin: 0 0 0.4em; font-size: 0.9em; color: #444; }}
+"""
+SLIDER_CONTROLS = """<div><button id="prev">&larr; previous</button>
+<input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%" aria-label="step">
+<button id="next">next &rarr;</button> <span id="counter"></span></div>
+"""
+
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<style>
+""" + SLIDER_PAGE_STYLE + """\
 #caption {{ min-height: 2.6em; max-height: 5.4em; overflow-y: auto; margin: 0.4em 0 0; font-size: 1em; }}
 button {{ font-size: 1em; }}
 .frame {{ overflow-x: auto; padding-top: 0.5em; }}
@@ -123,10 +132,7 @@ button {{ font-size: 1em; }}
 <p class="help">Backward pass, {unit} per step: the <span class="key">blue</span> node's grad is complete and
 it passes grad × local derivative (the edge label) along the <span class="key">blue edges</span> to each input.
 Grads shown as ? are not reached yet. Keys: ← → (Home, End).</p>
-<div><button id="prev">&larr; previous</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%" aria-label="step">
-<button id="next">next &rarr;</button> <span id="counter"></span></div>
-<p id="caption"></p>
+""" + SLIDER_CONTROLS + """<p id="caption"></p>
 </header>
 {frames}
 <script>
