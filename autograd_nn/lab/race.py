@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from ..engine import DomainError, Value
 from ..optim import SGD, Adam, Optimizer
 from ..viz.render import display_text
-from ..viz.steps import SLIDER_CONTROLS, SLIDER_PAGE_STYLE
+from ..viz.steps import SLIDER_CONTROLS, SLIDER_PAGE_STYLE, SLIDER_SCRIPT
 from .figures import new_figure, save
 from .surfaces import SURFACES, Surface
 
@@ -380,19 +380,7 @@ function show(k) {{
 function escape(s) {{
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }}
-slider.addEventListener('input', () => show(Number(slider.value)));
-document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
-document.getElementById('next').addEventListener('click', () => show(Number(slider.value) + 1));
-document.addEventListener('keydown', e => {{
-  if (e.target === slider) return;  // the slider moves itself on arrow keys (and then reports 'input')
-  if (e.key === 'ArrowLeft') show(Number(slider.value) - 1);
-  else if (e.key === 'ArrowRight') show(Number(slider.value) + 1);
-  else if (e.key === 'Home') show(0);
-  else if (e.key === 'End') show(last);
-  else return;
-  e.preventDefault();
-}});
-show(0);
+""" + SLIDER_SCRIPT + """show(0);
 </script></body></html>
 """
 

@@ -111,6 +111,20 @@ header {{ position: sticky; top: 0; z-index: 1; background: white; padding: 0.6e
 h2 {{ margin: 0 0 0.3em; font-size: 1.2em; }}
 .help {{ margin: 0 0 0.4em; font-size: 0.9em; color: #444; }}
 """
+# The controls' behaviour: the slider, the buttons and the arrow, Home and End keys call the page's show(k).
+SLIDER_SCRIPT = """slider.addEventListener('input', () => show(Number(slider.value)));
+document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
+document.getElementById('next').addEventListener('click', () => show(Number(slider.value) + 1));
+document.addEventListener('keydown', e => {{
+  if (e.target === slider) return;  // the slider moves itself on arrow keys (and then reports 'input')
+  if (e.key === 'ArrowLeft') show(Number(slider.value) - 1);
+  else if (e.key === 'ArrowRight') show(Number(slider.value) + 1);
+  else if (e.key === 'Home') show(0);
+  else if (e.key === 'End') show({last});
+  else return;
+  e.preventDefault();
+}});
+"""
 SLIDER_CONTROLS = """<div><button id="prev">&larr; previous</button>
 <input id="slider" type="range" min="0" max="{last}" value="0" style="width:40%" aria-label="step">
 <button id="next">next &rarr;</button> <span id="counter"></span></div>
@@ -176,19 +190,7 @@ function fit() {{
 }}
 window.addEventListener('resize', () => {{ fit(); reveal(frames[Number(slider.value)]); }});
 fit();
-slider.addEventListener('input', () => show(Number(slider.value)));
-document.getElementById('prev').addEventListener('click', () => show(Number(slider.value) - 1));
-document.getElementById('next').addEventListener('click', () => show(Number(slider.value) + 1));
-document.addEventListener('keydown', e => {{
-  if (e.target === slider) return;  // the slider moves itself on arrow keys (and then reports 'input')
-  if (e.key === 'ArrowLeft') show(Number(slider.value) - 1);
-  else if (e.key === 'ArrowRight') show(Number(slider.value) + 1);
-  else if (e.key === 'Home') show(0);
-  else if (e.key === 'End') show(frames.length - 1);
-  else return;
-  e.preventDefault();
-}});
-show(0);
+""" + SLIDER_SCRIPT + """show(0);
 </script></body></html>
 """
 
