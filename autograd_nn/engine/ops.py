@@ -271,13 +271,15 @@ def _sigmoid_vector(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pow_defined(a: float, b: float) -> bool:
+    # a ** b with b a Value: defined for a > 0, and at a = 0 for b > 0 (0 ** b = 0). POW's domain and forward.
+    return a > 0 or (a == 0 and b > 0)
+
+
 def _pow_value_exponent(a: float, b: float) -> float:
-    # a ** b with b a Value: defined for a > 0, and at a = 0 for b > 0 (0 ** b = 0), as POW's domain says.
-    if a > 0:
-        return math.pow(a, b)
-    if a == 0 and b > 0:
-        return 0.0
-    raise ValueError("outside the domain")
+    if not _pow_defined(a, b):
+        raise ValueError("outside the domain")
+    return math.pow(a, b) if a > 0 else 0.0
 
 
 def _step(x: float) -> float:
@@ -327,7 +329,7 @@ LOG = Op("log", math.log, lambda x, out: (1.0 / x,), vector=np.log, sample=(0.1,
 POW = Op("pow", _pow_value_exponent, lambda a, b, out: (b * a ** (b - 1.0), out * LOG(a + EQ(a, 0.0))),
          arity=2, template="{0} ** {1}", precedence=4, symbol="**", vector=np.power, sample=(0.2, 3.0),
          domain=Domain("the base must be > 0, or 0 with an exponent > 0, when the exponent is not a constant",
-                       lambda a, b: a > 0 or (a == 0 and b > 0)), edge=_first)
+                       _pow_defined), edge=_first)
 NEG = Op("neg", operator.neg, lambda x, out: (-1.0,),
          template="-{0}", precedence=3, symbol="-", vector=np.negative)
 EXP = Op("exp", math.exp, lambda x, out: (out,), vector=np.exp, sample=(-5.0, 5.0), function="exp")

@@ -11,7 +11,7 @@ no error). There is no chain-rule rule of its own here.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -138,25 +138,32 @@ class Tape:
             self._read_leaves()
         if self._bound is not None:
             self._bound.before_forward()
+        ran = self._run(self._run_forward, lambda: self.plan.forward(vals, self._grads))
+        fast = ran and bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
+        if not fast:
+            self._forward_eagerly()
+        return float(vals[self.plan.root])
+
+    def _run(self, prepared: list[Callable[[], None]], unprepared: Callable[[], None]) -> bool:
+        """One pass of the plan (its kernels prepared over the tape's two arrays, or the plan itself), with the
+        tape's BLAS thread bound (threads.py); False if an op raised (outside its domain, a user op's own error):
+        the caller then takes eager code's path, which raises eager code's error."""
         threads = self._threads
         if threads is not None:
             threads[0]()
         try:
             with np.errstate(all="ignore"):
                 if self._prepared:
-                    for run in self._run_forward:  # the plan's kernels, prepared over the tape's two arrays
+                    for run in prepared:
                         run()
                 else:
-                    self.plan.forward(vals, self._grads)
-            fast = bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
-        except (ArithmeticError, ValueError):  # outside a domain, or a user op's own error
-            fast = False
+                    unprepared()
+            return True
+        except (ArithmeticError, ValueError):
+            return False
         finally:
             if threads is not None:
                 threads[1]()
-        if not fast:
-            self._forward_eagerly()
-        return float(vals[self.plan.root])
 
     def _read_leaves(self) -> None:
         """The unbound leaves' .data into their places; then remember the write clock."""
@@ -177,26 +184,12 @@ class Tape:
         for zeroed in self.plan.zeroed:  # the other places are assigned by their first write (first_writes)
             grads[zeroed] = 0.0
         grads[self.plan.root] = 1.0
-        threads = self._threads
-        if threads is not None:
-            threads[0]()
-        try:
-            with np.errstate(all="ignore"):
-                if self._prepared:
-                    for run in self._run_backward:
-                        run()
-                else:
-                    self.plan.backward(self._values, grads)
-            if self.plan.assigns_leaves:
-                grads[:n] += 0.0  # an assigned −0.0 → +0.0, as a sum from +0.0 gives it; no other number changes
-            # A non-finite gradient anywhere reaches a leaf (finite·inf, 0·inf and inf - inf are not finite): the
-            # leaves' gradients are enough to look at.
-            fast = bool(np.isfinite(grads[:n]).all())
-        except (ArithmeticError, ValueError):  # e.g. an op called inside a derivative, outside its domain
-            fast = False
-        finally:
-            if threads is not None:
-                threads[1]()
+        fast = self._run(self._run_backward, lambda: self.plan.backward(self._values, grads))
+        if fast and self.plan.assigns_leaves:
+            grads[:n] += 0.0  # an assigned −0.0 → +0.0, as a sum from +0.0 gives it; no other number changes
+        # A non-finite gradient anywhere reaches a leaf (finite·inf, 0·inf and inf - inf are not finite): the
+        # leaves' gradients are enough to look at.
+        fast = fast and bool(np.isfinite(grads[:n]).all())
         if not fast:
             found = self._backward_eagerly()  # the leaves in the order of their places
             grads[n:] = 0.0  # the inner places are not computed by the error path
