@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,20 +46,7 @@ def cell(n: int, width: int, reps: int) -> dict[str, float]:
         systems["JAX jit"] = bench.jax_system(w, weights)
     for step, _ in systems.values():
         step()
-    times: dict[str, list[float]] = {name: [] for name in systems}
-    for _ in range(reps):
-        for name, (step, _) in systems.items():
-            gc.collect()
-            t0 = time.perf_counter()
-            inner = 0
-            while True:
-                step()
-                inner += 1
-                elapsed = time.perf_counter() - t0
-                if elapsed > 0.02:
-                    break
-            times[name].append(elapsed / inner)
-    out = {name: statistics.median(ts) for name, ts in times.items()}
+    out = bench.round_robin(systems, reps)
     out["build graph"], out["Tape()"] = build, compile_time
     return out
 

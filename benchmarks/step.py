@@ -435,6 +435,24 @@ def tape_memory(w: Workload) -> str:
             f"{len(tape.plan.kernels)} kernels")
 
 
+def round_robin(systems: dict[str, Any], reps: int) -> dict[str, float]:
+    """The median seconds of one step of each system (name -> (step, …)), timed round-robin so that every system
+    sees the same machine load; a fast step is repeated until about 20 ms have passed."""
+    times: dict[str, list[float]] = {name: [] for name in systems}
+    for _ in range(reps):
+        for name, (step, *_) in systems.items():
+            gc.collect()  # the garbage of the system timed before (micrograd's cycles) is not this one's to collect
+            t0 = time.perf_counter()
+            inner = 0
+            while True:
+                step()
+                inner += 1
+                elapsed = time.perf_counter() - t0
+                if elapsed > 0.02:
+                    break
+            times[name].append(elapsed / inner)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
 def run(w: Workload, reps: int) -> None:
     print(f"\n== {w.name}: {len(w.X)} samples, MLP {'-'.join(map(str, w.sizes))}, "
           f"{'mean hinge' if w.kind == 'hinge' else 'mean softmax cross-entropy'} + {ALPHA}·Σp², SGD lr {LR}")
@@ -447,21 +465,7 @@ def run(w: Workload, reps: int) -> None:
         print(f"check {name:{NAME}s} first-step loss {loss:.15f}  max rel diff vs {ref_name} {err:.1e}")
         assert len(grads) == len(ref_grads) and err < 1e-12, name
 
-    times: dict[str, list[float]] = {name: [] for name in systems}
-    for _ in range(reps):  # round-robin: every system sees the same machine load
-        for name, (step, _) in systems.items():
-            gc.collect()  # the garbage of the system timed before (micrograd's cycles) is not this one's to collect
-            t0 = time.perf_counter()
-            inner = 0
-            while True:  # repeat a fast step until ~20 ms have passed
-                step()
-                inner += 1
-                elapsed = time.perf_counter() - t0
-                if elapsed > 0.02:
-                    break
-            times[name].append(elapsed / inner)
-
-    med = {name: statistics.median(ts) for name, ts in times.items()}
+    med = round_robin(systems, reps)
     base = "micrograd 0.1.0" if "micrograd 0.1.0" in med else "Value, floats, mean_loss" \
         if "Value, floats, mean_loss" in med else "numpy by hand"
     torch_t = med.get("PyTorch eager f64")
