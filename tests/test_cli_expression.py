@@ -4,9 +4,11 @@ import math
 
 import pytest
 
-from autograd_nn import Value
+from autograd_nn import DomainError, Value
 from autograd_nn.cli.expression import FUNCTIONS, ExpressionError, parse_assignments, parse_expression
 from autograd_nn.engine import BUILTIN_OPS
+from autograd_nn.engine.ops import ADD, MUL, SUB, power_op
+from autograd_nn.tape import Program
 
 
 def build(text, **values):
@@ -102,3 +104,25 @@ def test_label_nodes_names_intermediate_values_by_their_sub_expression():
     assert [p.label for p in tanh_node.parents[0].parents] == ["(w * x)", "b"]
     assert (w.label, x.label, b.label) == ("w", "x", "b")  # leaves keep their names
     assert parse_expression("w*x").build({"w": w, "x": x}).label == ""  # off by default
+
+
+def test_the_parsed_expression_is_a_program_over_its_variables_and_numbers():
+    expr = parse_expression("x * (2 * 3) + y ** 2 - 1 / 4")
+    assert isinstance(expr.program, Program)
+    assert expr.leaves == ("x", 6.0, "y", 0.25)  # a sub-expression of numbers only is one number (Python's)
+    assert expr.program.n_inputs == 4
+    assert [eq.op for eq in expr.program.equations] == [MUL, power_op(2.0), ADD, SUB]  # x ** 2: the op x ↦ x²
+    x, y = Value(1.5, label="x"), Value(-2.0, label="y")
+    out = expr.build({"x": x, "y": y})
+    floats = expr.program.rebuild([1.5, 6.0, -2.0, 0.25])  # the same program rebuilt on numbers
+    assert floats[expr.program.root] == out.data == 1.5 * (2 * 3) + (-2.0) ** 2 - 1 / 4
+
+
+def test_a_refused_constant_is_raised_where_python_meets_it():
+    expr = parse_expression("log(x) + 1/0 + y")
+    with pytest.raises(ExpressionError, match="no value given for y"):  # the values are looked at first
+        expr.build({"x": Value(2.0)})
+    with pytest.raises(DomainError, match=r"log\(-1.0\).*column 1 "):  # log(x) comes before 1/0
+        expr.build({"x": Value(-1.0), "y": Value(1.0)})
+    with pytest.raises(DomainError, match="divisor must be non-zero.*column 11 "):
+        expr.build({"x": Value(2.0), "y": Value(1.0)})

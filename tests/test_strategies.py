@@ -225,3 +225,8 @@ def test_formulas_read_back_as_the_same_graph(e):
     again = parsed.build({x.label: Value(x.data, label=x.label) for x in e.inputs})
     assert _shape(again) == _shape(e.output), str(e)
     assert again.data == pytest.approx(e.output.data, rel=1e-12, abs=1e-12)
+    # One program record: the parsed expression's Program (inputs: its variables and numbers) writes the formula
+    # it was parsed from, as the drawn expression's Program does.
+    assert isinstance(parsed.program, Program)
+    if all(isinstance(leaf, str) for leaf in parsed.leaves):
+        assert parsed.program.formula(list(parsed.leaves)) == str(e)

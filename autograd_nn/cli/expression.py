@@ -3,12 +3,14 @@
 The text is read by a small parser of its own (Python's operator rules, never ``eval``): numbers, variable names,
 ``+ - * / **``, unary minus and plus, parentheses and calls of the engine's built-in ops, and nothing else.
 
-The parser and the evaluator use explicit stacks, not recursion, so a sum of 50,000 terms or 10,000 nested
-parentheses is no RecursionError (Python's own ``ast.parse`` gives up on a few thousand); the only limit is
-:data:`MAX_LENGTH` characters. The expression becomes a postfix program (numbers and names pushed, each operation
-applied to the values on top of the stack), evaluated through the engine's checked ops, on Values and on plain
-numbers alike: ``1/0``, ``0**-1``, ``(-8)**0.5`` and ``9**9**9`` are DomainErrors naming the op, never Python's
-ZeroDivisionError, complex numbers or OverflowError.
+The parser uses explicit stacks, not recursion, so a sum of 50,000 terms or 10,000 nested parentheses is no
+RecursionError (Python's own ``ast.parse`` gives up on a few thousand); the only limit is :data:`MAX_LENGTH`
+characters. The expression becomes the project's one program record, a :class:`~autograd_nn.tape.program.Program`
+(ops over numbered slots: the variables and the constants, then one equation per operation on a variable), and
+``Expression.build`` is that program's one rebuild on Values. Every operation goes through the engine's checked
+ops, on Values and on plain numbers alike: ``1/0``, ``0**-1``, ``(-8)**0.5`` and ``9**9**9`` are DomainErrors
+naming the op, never Python's ZeroDivisionError, complex numbers or OverflowError; one in a sub-expression of
+numbers only is raised by ``build``, where Python would raise it.
 
 Constants are evaluated as Python evaluates them: a whole number written without a point or exponent (``10``)
 is an integer, and integers are added, subtracted, multiplied, negated and raised to whole powers ≥ 0 exactly,
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 
 from ..engine import BUILTIN_OPS, DomainError, Op, Value
 from ..engine.ops import ADD, ATOM, DIV, MUL, NEG, POW, SUB, power_op
+from ..tape.program import Equation, Program
 from .args import NUMBER
 
 # The functions an expression may call: every built-in op that is a public function, by its op name (the name
@@ -77,99 +80,180 @@ def shown(text: str, column: int | None = None, limit: int = ECHO) -> str:
     return f"{piece!r} ({len(text):,} characters)"
 
 
+def _where(text: str, column: int) -> str:
+    return f" (at column {column:,} of {shown(text, column)})"
+
+
 @dataclass(frozen=True)
 class _Step:
-    """One instruction of the postfix program: push a number or a variable, or apply an operation to the
-    ``count`` values on top of the stack. ``column`` (1-based) is where it stands in the text, for messages."""
+    """One operation of the parser's postfix output, applied to the ``count`` values on top of the stack.
+    ``column`` (1-based) is where it stands in the text, for messages."""
 
-    kind: str  # "number", "name", "neg", "pos", "binary" (symbol in ``what``) or "call" (function name)
-    what: str  # the number's text, the variable's name, the operator's symbol or the function's name
+    kind: str  # "neg", "binary" (symbol in ``what``) or "call" (function name in ``what``)
+    what: str
     column: int
-    count: int = 0
-    number: int | float = 0.0
+    count: int
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed expression: its text, its postfix program and the variable names it uses, in order of appearance."""
+    """A parsed expression: its text, the variable names it uses (in order of appearance) and its graph as the
+    project's one program record, a :class:`~autograd_nn.tape.program.Program` (ops over numbered slots).
+
+    The program's input slots are the variables and the constants in order of appearance (``leaves[i]``: input
+    slot i's variable name, or its number: each sub-expression of numbers only is evaluated already, see the module
+    doc); each of its equations is one operation on a variable's value, and ``columns[k]`` and ``labels[k]`` are
+    equation k's column in the text and its sub-expression's text (None when too long). A sub-expression of numbers
+    only that the ops refuse (``1/0``) is kept as ``refused``, its message, and the program then holds the
+    equations Python evaluates before it: :meth:`build` raises it where Python would.
+    """
 
     text: str
-    steps: tuple[_Step, ...]
     variables: tuple[str, ...]
-
-    @property
-    def operations(self) -> int:
-        """How many operations it applies (+, *, calls, unary minus, …): about the size of the graph it builds."""
-        return sum(1 for s in self.steps if s.kind not in ("number", "name", "pos"))
-
-    @property
-    def depth(self) -> int:
-        """How deeply its operations nest: 1 for a number or a name, 1 + the deepest operand's for an operation
-        (a chain x + x + … + x of n terms is n deep, a balanced sum of n terms about log₂ n)."""
-        depths: list[int] = []
-        for step in self.steps:
-            if step.kind in ("number", "name"):
-                depths.append(1)
-            elif step.kind != "pos":
-                deepest = max(depths[len(depths) - step.count:])
-                del depths[len(depths) - step.count:]
-                depths.append(deepest + 1)
-        return depths[-1]
+    program: Program
+    leaves: tuple[str | int | float, ...]
+    columns: tuple[int, ...]
+    labels: tuple[str | None, ...]
+    operations: int
+    """How many operations it applies (+, *, calls, unary minus, …): about the size of the graph it builds."""
+    depth: int
+    """How deeply its operations nest: 1 for a number or a name, 1 + the deepest operand's for an operation (a
+    chain x + x + … + x of n terms is n deep, a balanced sum of n terms about log₂ n)."""
+    refused: str | None = None
 
     def where(self, column: int) -> str:
         """' (at column 5 of 'x + foo(y)')': where a problem stands, for a one-line message."""
-        return f" (at column {column:,} of {shown(self.text, column)})"
+        return _where(self.text, column)
 
     def build(self, values: Mapping[str, Value], label_nodes: bool = False) -> Value:
-        """Evaluate the expression on Values (one per variable), recording the computation graph.
+        """Evaluate the expression on Values (one per variable), recording the computation graph: the program
+        rebuilt on them (``Program.rebuild``, each op with its checks).
 
-        Numbers and sub-expressions of numbers only are evaluated with the same checked ops, on floats. A
-        DomainError names the op and its operands and says where in the expression it stands.
-        ``label_nodes`` labels each intermediate Value with its sub-expression (e.g. "(w * x)"), when short,
-        so pictures and derivations name the nodes the way the user wrote them.
+        A DomainError names the op and its operands and says where in the expression it stands. ``label_nodes``
+        labels each intermediate Value with its sub-expression (e.g. "(w * x)"), when short, so pictures and
+        derivations name the nodes the way the user wrote them.
         """
         missing = [name for name in self.variables if name not in values]
         if missing:
             more = f" … ({len(missing):,} in all)" if len(missing) > 10 else ""
             raise ExpressionError(f"no value given for {', '.join(missing[:10])}{more}: add "
                                   + " ".join(f"{name}=NUMBER" for name in missing[:10]) + more)
-        stack: list[Value | int | float] = []
-        texts: list[tuple[str, int] | None] = []  # each stack entry's text and precedence (None: too long)
-        for step in self.steps:
-            kind = step.kind
-            if kind == "number":
-                stack.append(step.number)
-                texts.append((step.what, ATOM))
-                continue
-            if kind == "name":
-                stack.append(values[step.what])
-                texts.append((step.what, ATOM))
-                continue
-            if kind == "pos":  # +x is x itself; only its text changes
-                operand = texts[-1]
-                texts[-1] = None if operand is None else (f"+{_wrapped(operand, operand[1] < _UNARY)}", _UNARY)
-                continue
-            n = step.count
-            args = stack[len(stack) - n:]
-            del stack[len(stack) - n:]
-            operands = texts[len(texts) - n:]
-            del texts[len(texts) - n:]
-            try:
-                result = _apply(step, args)
-            except DomainError as exc:
-                raise DomainError(f"{exc}{self.where(step.column)}") from None
-            text = _formula(step, operands) if label_nodes else None
-            if label_nodes and isinstance(result, Value) and result.op is not None and not result.label \
-                    and text is not None:
-                label = f"({text[0]})" if kind in ("binary", "neg") else text[0]  # so ∂f/∂(w * x) is not misread
-                if len(label) <= MAX_LABEL:
-                    result.label = label
-            stack.append(result)
-            texts.append(text)
-        result = stack[-1]
-        if not isinstance(result, Value):
+        done = 0  # equations evaluated so far: the next one is the one that may fail
+        labels = self.labels
+
+        def on_node(slot: int, node: Value) -> None:
+            nonlocal done
+            label = labels[done]
+            done += 1
+            if label_nodes and label is not None and isinstance(node, Value) and node.op is not None \
+                    and not node.label:
+                node.label = label
+
+        inputs = [values[leaf] if type(leaf) is str else leaf for leaf in self.leaves]
+        try:
+            slots = self.program.rebuild(inputs, on_node=on_node)
+        except DomainError as exc:
+            raise DomainError(f"{exc}{self.where(self.columns[done])}") from None
+        if self.refused is not None:
+            raise DomainError(self.refused)
+        if not self.variables:
             raise ExpressionError(f"{shown(self.text)} uses no variable: there is nothing to differentiate")
+        result: Value = slots[self.program.root]
         return result
+
+
+# An entry of _Compiler's stack: (slot, number, text, depth). ``slot`` is an input slot i encoded as ~i (a
+# variable's), equation k's result as k, or None for a number not yet given a slot (``number``); ``text`` is the
+# sub-expression's text and precedence (None when too long for a label), ``depth`` how deeply it nests.
+_Operand = tuple[int | None, int | float, tuple[str, int] | None, int]
+
+
+class _Compiler:
+    """The parser's postfix steps, as they come → the :class:`Expression`'s program. A step on numbers only is
+    evaluated here (as Python evaluates it, see the module doc); a step on a variable's value becomes an equation,
+    its number operands input slots. After a refused step the rest is only counted, not compiled."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.variables: dict[str, int] = {}  # name → input slot
+        self.leaves: list[str | int | float] = []  # each input slot's variable name or number
+        self.equations: list[tuple[Op, tuple[int, ...]]] = []  # over encoded slots (see _Operand)
+        self.columns: list[int] = []
+        self.labels: list[str | None] = []
+        self.stack: list[_Operand] = []
+        self.operations = 0
+        self.refused: str | None = None
+
+    def number(self, text: str, number: int | float) -> None:
+        self.stack.append((None, number, (text, ATOM), 1))
+
+    def name(self, name: str) -> None:
+        i = self.variables.get(name)
+        if i is None:
+            i = self.variables[name] = len(self.leaves)
+            self.leaves.append(name)
+        self.stack.append((~i, 0.0, (name, ATOM), 1))
+
+    def plus(self) -> None:
+        """Unary +: x itself; only its text changes."""
+        slot, number, text, depth = self.stack[-1]
+        text = None if text is None else (f"+{_wrapped(text, text[1] < _UNARY)}", _UNARY)
+        self.stack[-1] = (slot, number, text, depth)
+
+    def apply(self, step: _Step) -> None:
+        """An operation on the ``step.count`` entries on top of the stack."""
+        stack = self.stack
+        self.operations += 1
+        n = step.count
+        operands = stack[len(stack) - n:]
+        del stack[len(stack) - n:]
+        depth = 1 + max([o[3] for o in operands])
+        if self.refused is not None:  # after a refused step, only counted (operations, depth)
+            stack.append((None, 0.0, None, depth))
+            return
+        texts = [o[2] for o in operands]
+        text = None if None in texts else _formula(step, texts)
+        try:
+            if all([o[0] is None for o in operands]):
+                stack.append((None, _apply(step, [o[1] for o in operands]), text, depth))
+                return
+            numbers = [None if o[0] is not None else _as_float(step, o[1]) for o in operands]
+            op, n = _op_of(step, numbers[-1])
+        except DomainError as exc:
+            self.refused = f"{exc}{_where(self.text, step.column)}"
+            stack.append((None, 0.0, None, depth))
+            return
+        slots: list[int] = []
+        for (slot, _, _, _), constant in zip(operands[:n], numbers):
+            if slot is None:  # a number: a new input slot
+                slot = ~len(self.leaves)
+                self.leaves.append(constant)  # type: ignore[arg-type]
+            slots.append(slot)
+        self.equations.append((op, tuple(slots)))
+        self.columns.append(step.column)
+        if text is not None:
+            label = f"({text[0]})" if step.kind in ("binary", "neg") else text[0]
+            self.labels.append(label if len(label) <= MAX_LABEL else None)
+        else:
+            self.labels.append(None)
+        stack.append((len(self.equations) - 1, 0.0, text, depth))
+
+    def expression(self) -> Expression:
+        """The compiled expression (after the last step)."""
+        root = None
+        if self.refused is None:
+            ((root, number, _, _),) = self.stack
+            if root is None:  # numbers only: build refuses it (nothing to differentiate)
+                root = ~len(self.leaves)
+                self.leaves.append(number)
+        n_inputs = len(self.leaves)
+        equations = tuple(Equation(n_inputs + k, op, tuple([a + n_inputs if a >= 0 else ~a for a in args]))
+                          for k, (op, args) in enumerate(self.equations))
+        # A refused expression's program holds the equations evaluated before the refused step (its root: the
+        # last one's slot; no slot at all for a refused expression of numbers only).
+        at = (root + n_inputs if root >= 0 else ~root) if root is not None else max(n_inputs + len(equations) - 1, 0)
+        return Expression(self.text, tuple(self.variables), Program(n_inputs, equations, at), tuple(self.leaves),
+                          tuple(self.columns), tuple(self.labels), self.operations, self.stack[-1][3], self.refused)
 
 
 def _wrapped(operand: tuple[str, int], wrap: bool) -> str:
@@ -217,8 +301,24 @@ def _integer_step(step: _Step, args: list[int]) -> int | float | None:
     return _checked_integer(step, a ** b, formula)
 
 
-def _as_float(step: _Step, n: int) -> float:
-    """An integer operand made a float, as Python makes it one for a float operation (correctly rounded)."""
+def _apply(step: _Step, args: list[int | float]) -> int | float:
+    """A step on numbers only: integers as Python computes them (see the module doc), everything else through the
+    op table's checks, on floats."""
+    if all(type(a) is int for a in args):
+        exact = _integer_step(step, args)  # type: ignore[arg-type]
+        if exact is not None:
+            return exact
+    floats = [_as_float(step, a) for a in args]
+    op, n = _op_of(step, floats[-1])
+    result: float = op(*floats[:n])
+    return result
+
+
+def _as_float(step: _Step, n: int | float) -> float:
+    """A number operand as a float: an integer made one as Python makes it one for a float operation (correctly
+    rounded)."""
+    if type(n) is not int:
+        return n
     try:
         return float(n)
     except OverflowError:
@@ -227,27 +327,18 @@ def _as_float(step: _Step, n: int) -> float:
                           "1.8e308)") from None
 
 
-def _apply(step: _Step, args: list[Value | int | float]) -> Value | int | float:
-    """Apply a step's op to its operands (Values, integers or floats): integers as Python does (see the module
-    doc), everything else through the op table's checks."""
-    if all(type(a) is int for a in args):
-        exact = _integer_step(step, args)  # type: ignore[arg-type]
-        if exact is not None:
-            return exact
-    args = [_as_float(step, a) if type(a) is int else a for a in args]
-    op: Op
+def _op_of(step: _Step, last: float | None) -> tuple[Op, int]:
+    """The op a step applies and how many of its operands it takes, given its last operand's number (None for a
+    variable's value): ``**`` with a number as exponent is the op x ↦ x**k (as Value.__pow__ chooses) on the base
+    alone, for a number base too, so that (-8)**0.5 and 0**-1 are refused by that op's domain and 9**9**9 by its
+    overflow check."""
     if step.kind == "call":
-        op = FUNCTIONS[step.what]
-    elif step.kind == "neg":
-        op = NEG
-    elif step.what == "**" and type(args[1]) is not Value:
-        # A number as exponent: the op x ↦ x**k (as Value.__pow__ chooses), for a number base too, so that
-        # (-8)**0.5 and 0**-1 are refused by that op's domain and 9**9**9 by its overflow check.
-        op, args = power_op(args[1]), args[:1]
-    else:
-        op = _BINARY_OPS[step.what]
-    result: Value | float = op(*args)
-    return result
+        return FUNCTIONS[step.what], step.count
+    if step.kind == "neg":
+        return NEG, 1
+    if step.what == "**" and last is not None:
+        return power_op(last), 1
+    return _BINARY_OPS[step.what], 2
 
 
 def _formula(step: _Step, operands: list[tuple[str, int] | None]) -> tuple[str, int] | None:
@@ -276,8 +367,7 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.steps: list[_Step] = []
-        self.variables: dict[str, None] = {}  # an ordered set
+        self.compiler = _Compiler(text)
         # Pending operators, innermost last: ("binary", symbol, column), ("neg" or "pos", sign, column),
         # ("(", "(", column), or ("call", name, column) with that call's count of finished arguments in arguments.
         self.pending: list[tuple[str, str, int]] = []
@@ -285,7 +375,7 @@ class _Parser:
         self.call_paren = False  # the next token is the '(' of a call just seen
 
     def error(self, message: str, column: int) -> ExpressionError:
-        return ExpressionError(f"{message} (at column {column:,} of {shown(self.text, column)})")
+        return ExpressionError(f"{message}{_where(self.text, column)}")
 
     def syntax_error(self, message: str, column: int) -> ExpressionError:
         return ExpressionError(f"syntax error at column {column:,} of {shown(self.text, column)}: {message}")
@@ -351,7 +441,7 @@ class _Parser:
         self.unwind()
         if self.pending:
             raise self.syntax_error("'(' was never closed", self.pending[-1][2])
-        return Expression(self.text, tuple(self.steps), tuple(self.variables))
+        return self.compiler.expression()
 
     def innermost_paren(self) -> int:
         return next(column for kind, _, column in reversed(self.pending) if kind in ("(", "call"))
@@ -366,13 +456,13 @@ class _Parser:
                 if len(token) > MAX_DIGITS:
                     raise self.error(f"the number {shown(token, limit=30)} has {len(token):,} digits, more than "
                                      f"{MAX_DIGITS:,} (Python's limit for reading an integer)", column)
-                self.steps.append(_Step("number", token, column, number=int(token)))
+                self.compiler.number(token, int(token))
                 return False
             number = float(token)
             if not math.isfinite(number):
                 raise self.error(f"the number {shown(token, limit=30)} is too large for a float "
                                  "(at most about 1.8e308)", column)
-            self.steps.append(_Step("number", token, column, number=number))
+            self.compiler.number(token, number)
             return False
         if kind == "name":
             if following == "(":
@@ -410,8 +500,7 @@ class _Parser:
             raise self.error("operator not supported (use + - * / **)", column)
         if keyword.iskeyword(token):
             raise self.error(f"not allowed in an expression: {token!r}", column)
-        self.variables.setdefault(token)
-        self.steps.append(_Step("name", token, column))
+        self.compiler.name(token)
 
     def operator(self, kind: str, token: str, column: int, following: str, previous: str) -> bool:
         """A token after an operand: a binary operator, ')' or ','; returns whether an operand must follow."""
@@ -458,7 +547,7 @@ class _Parser:
     def unwind(self, precedence: int = 0, right_grouping: bool = False) -> None:
         """Emit the pending operators that bind tighter than an operator of ``precedence`` (all of them down to the
         innermost '(' or call, for 0): ** groups to the right (2**3**2 is 2**9), the others to the left."""
-        pending, steps = self.pending, self.steps
+        pending = self.pending
         while pending:
             kind, what, column = pending[-1]
             if kind == "binary":
@@ -470,7 +559,10 @@ class _Parser:
             if top < precedence or top == precedence and right_grouping:
                 return
             pending.pop()
-            steps.append(_Step(kind, what, column, 2 if kind == "binary" else 1))
+            if kind == "pos":
+                self.compiler.plus()
+            else:
+                self.compiler.apply(_Step(kind, what, column, 2 if kind == "binary" else 1))
 
     def close(self, column: int, finished: bool) -> bool:
         """A ')': close the innermost parenthesis or call (whose last argument is ``finished`` or not)."""
@@ -483,7 +575,7 @@ class _Parser:
             message = _arity_error(name, count)
             if message:
                 raise self.error(message, opened)
-            self.steps.append(_Step("call", name, opened, count))
+            self.compiler.apply(_Step("call", name, opened, count))
         return False
 
 
