@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograd_nn.engine import StaleGraphError, Value, assign, grad, write_clock
+from autograd_nn.engine import StaleGraphError, Value, assign, grad, write_clock, write_stamps
 
 
 def test_assigns_every_value_and_ticks_the_clock():
@@ -13,6 +13,17 @@ def test_assigns_every_value_and_ticks_the_clock():
     assert [x.data for x in xs] == [4.0, 5.0, 6.5]
     assert all(type(x.data) is float for x in xs)
     assert write_clock() > before
+
+
+def test_write_stamps_show_which_values_were_assigned_since_a_time():
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    d = a * b  # making a node reads the clock: not an assignment
+    t = write_clock()
+    assert all(s <= t for s in write_stamps([a, b, c, d]))
+    b.data = 5.0
+    assign([c], [6.0])
+    assert [s > t for s in write_stamps([a, b, c, d])] == [False, True, True, False]
+    assert write_stamps(x for x in [a]) == write_stamps([a])  # any iterable
 
 
 @pytest.mark.parametrize("bad, match", [(float("nan"), r"numbers\[1\].*finite"), (float("inf"), r"numbers\[1\]"),

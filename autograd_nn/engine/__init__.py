@@ -30,11 +30,11 @@ from .ops import (
     tanh,
     weighted_sum,
 )
-from .value import Value, assign, backward, grad, write_clock, zero_grad
+from .value import Value, assign, backward, grad, write_clock, write_stamps, zero_grad
 
 __all__ = [
-    "Value", "assign", "write_clock", "zero_grad", "Visit", "backward", "check_fresh", "grad", "local_derivatives",
-    "topological_order", "walk",
+    "Value", "assign", "write_clock", "write_stamps", "zero_grad", "Visit", "backward", "check_fresh", "grad",
+    "local_derivatives", "topological_order", "walk",
     "DomainError", "RedefinedOpWarning", "StaleGraphError", "BUILTIN_OPS", "FUNCTIONS", "Domain", "Op", "define_op",
     "sum_of", "weighted_sum",
     "absolute", "eq", "exp", "gt", "log", "lt", "maximum", "minimum", "relu", "sigmoid", "softplus", "sqrt", "step",

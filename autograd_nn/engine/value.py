@@ -384,4 +384,12 @@ def zero_grad(values: Iterable[Value]) -> None:
         v.grad = 0.0
 
 
-__all__ = ["Value", "record", "backward", "grad", "constant", "assign", "zero_grad", "write_clock", "number_text"]
+def write_stamps(values: Iterable[Value]) -> list[int]:
+    """Each Value's write stamp: the :func:`write_clock` at its creation or its last ``.data`` assignment. A Value
+    whose stamp is later than a clock time t was assigned after t (a Tape's bound parameters use this to take the
+    numbers of the Values assigned since they last looked)."""
+    return [v._stamp for v in values]
+
+
+__all__ = ["Value", "record", "backward", "grad", "constant", "assign", "zero_grad", "write_clock", "number_text",
+           "write_stamps"]

@@ -15,14 +15,11 @@ A :class:`Bound` is made by ``Tape.bind`` and uses the tape's public methods onl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Protocol
 
 import numpy as np
 
-from ..engine import StaleGraphError, Value, assign, write_clock
-
-_stamp = attrgetter("_stamp")  # a Value's write stamp: the write clock at its creation or last .data assignment
+from ..engine import StaleGraphError, Value, assign, write_clock, write_stamps
 
 
 class Tape(Protocol):
@@ -37,7 +34,7 @@ class Tape(Protocol):
 
 def _stamps(values: Sequence[Value]) -> np.ndarray:
     """The Values' write stamps (the write clock at their creation or last ``.data`` assignment)."""
-    return np.fromiter(map(_stamp, values), dtype=np.int64, count=len(values))
+    return np.array(write_stamps(values), dtype=np.int64)
 
 
 class Bound:
@@ -60,7 +57,7 @@ class Bound:
         self._run = bool((self.places == np.arange(lo, lo + n)).all())
         values = tape.values
         self._data: np.ndarray = values[lo:lo + n] if self._run else values[self.places].copy()
-        self._data[:] = [p._data for p in self.params]
+        self._data[:] = [p.data for p in self.params]
         self._taken = write_clock()  # assignments to the Values up to this clock are in the array
         self._at_forward = self._data.copy()  # the numbers of the last forward
 
@@ -100,7 +97,7 @@ class Bound:
             assigned = _stamps(self.params) > self._taken
             self._taken = write_clock()
             if assigned.any():
-                self._data[assigned] = [p._data for p, a in zip(self.params, assigned.tolist()) if a]
+                self._data[assigned] = [p.data for p, a in zip(self.params, assigned.tolist()) if a]
         if not self._run:
             self._tape.values[self.places] = self._data
         np.copyto(self._at_forward, self._data)

@@ -91,7 +91,7 @@ def probe_ops(program: Program) -> None:
     ``sum`` and ``weighted_sum`` are not probed: their kernels call the engine's folds. An operand at a domain edge
     (a DomainError from an op called inside a derivative) is no problem of arrays: the replay's error path handles it.
     """
-    data = [v._data for v in program.nodes]
+    data = [v.data for v in program.nodes]
     examples: dict[tuple[Op, int], list[Equation]] = {}
     for eq in program.equations:
         if eq.op is not SUM and eq.op is not WEIGHTED_SUM:

@@ -115,16 +115,16 @@ class Program:
 def record(root: Value) -> Program:
     """The graph under ``root`` → a :class:`Program`: its leaves, then one equation per node, in topological order."""
     order = topological_order(root)
-    leaves = [v for v in order if v._op is None]
+    leaves = [v for v in order if v.op is None]
     slot: dict[Value, int] = {v: i for i, v in enumerate(leaves)}
     nodes = list(leaves)
     equations = []
     for v in order:
-        op = v._op
+        op = v.op
         if op is None:
             continue
         out = len(nodes)
-        equations.append(Equation(out, op, tuple([slot[p] for p in v._prev])))
+        equations.append(Equation(out, op, tuple([slot[p] for p in v.parents])))
         slot[v] = out
         nodes.append(v)
     return Program(len(leaves), tuple(equations), slot[root], tuple(nodes))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,6 @@ from .threads import one_thread
 
 PREPARED_KERNELS = 256  # a plan of at most this many kernels keeps its kernels prepared (see Tape.__init__)
 
-_data = attrgetter("_data")  # what Value.data reads, without the property
 
 
 class Tape:
@@ -68,7 +66,7 @@ class Tape:
         n = len(self.leaves)
         self._leaf_at = [self.leaves[k] for k in np.argsort(place[:n]).tolist()]  # the leaf at each place
         self._values = np.empty(plan.size)
-        self._values[place] = [v._data for v in folded.nodes]
+        self._values[place] = [v.data for v in folded.nodes]
         self._grads = np.zeros(plan.size)
         # Preparing a kernel saves making its views at every call but costs memory (a few functions and views):
         # worth it for the few wide groups of a network over a batch, not for a deep chain of one-node groups.
@@ -168,6 +166,8 @@ class Tape:
     def _read_leaves(self) -> None:
         """The unbound leaves' .data into their places; then remember the write clock."""
         clock = write_clock()
+        # The engine's slot, not the public property (a function call per Value): this is the loop of every
+        # unbound tape's forward after an optimizer's step.
         self._values[self._read_at] = [v._data for v in self._read]
         self._clock = clock
 
@@ -240,7 +240,7 @@ class Tape:
         """Raise StaleGraphError if an unbound leaf's .data differs from what the last forward() read (else remember
         the clock, so that the next gradient does not look again)."""
         clock = write_clock()
-        now = np.fromiter(map(_data, self._read), dtype=float, count=len(self._read))
+        now = np.array([v.data for v in self._read], dtype=float)
         at = np.arange(len(self.leaves))[self._read_at]
         changed = at[now != self._values[at]]
         if len(changed):
@@ -271,7 +271,7 @@ class Tape:
         place_of = dict(zip(nodes, places))
         found = [0.0] * len(places)
         for node, g, _ in walk(nodes[self.program.root]):
-            if node._op is None:
+            if node.op is None:
                 found[place_of[node]] = g
         return found
 
