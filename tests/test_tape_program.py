@@ -423,9 +423,11 @@ def test_a_product_of_a_gathered_row_with_itself_is_one_gather_each_way_with_the
     def build(xs):
         hs = [x - 1.0 for x in xs]
         squares = [hs[i] * hs[i] for i in some]
-        # hs[:10] read by another kernel too: before the squares (their backward then writes first), or after
-        others = [h + 0.5 for h in hs[:10]] if first else [h * squares[0] for h in hs[:10]]
-        return sum_of(others) + sum_of(squares)  # hs placed as the others read them: the squares gather theirs
+        # hs[:10] read by another kernel first (hs placed as it reads them: the squares gather theirs), whose
+        # backward runs after the squares' (theirs then writes first); or also by a kernel after the squares', whose
+        # backward runs before theirs (as the walk visits it before them: the root's last operand)
+        readers = sum_of([h + 0.5 for h in hs[:10]]) + sum_of(squares)
+        return readers if first else readers + sum_of([h - 0.5 for h in hs[:10]])
 
     point = rng.uniform(-2, 2, 30).tolist()
     xs = [Value(x) for x in point]

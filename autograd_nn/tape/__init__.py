@@ -15,7 +15,8 @@
 4. :mod:`~autograd_nn.tape.kernels` and :mod:`~autograd_nn.tape.sum_kernels` — one kernel per group: the op's
    table entry on arrays; ``sum`` and ``weighted_sum`` call the engine's folds and their rule read from the table.
 5. :mod:`~autograd_nn.tape.plan` — ``compile_plan`` and ``first_writes``: the executable :class:`Plan`
-   (``print(tape)``).
+   (``print(tape)``); :mod:`~autograd_nn.tape.accumulate` — ``eager_sums``: a gradient with three or more
+   contributions adds them in the order of the engine's walk.
 6. :mod:`~autograd_nn.tape.runtime` and :mod:`~autograd_nn.tape.bound` — :class:`Tape` runs the plan, with one
    error path through the engine's ``walk``; :class:`Bound` keeps bound parameters in one array.
 7. :mod:`~autograd_nn.tape.backend` — :class:`TapeBackend` for ``fit``.
@@ -25,6 +26,7 @@ is for wide graphs such as a network over a batch. It replays the *structure* it
 that depends on data (an ``if`` on a Value) stays as it was when recorded; build a new Tape then.
 """
 
+from .accumulate import EagerSums, eager_sums
 from .backend import TapeBackend
 from .bound import Bound
 from .kernels import Elementwise, Kernel
@@ -38,4 +40,4 @@ from .sum_kernels import MatmulLayer, SquaredSums, Sums, WeightedSums
 __all__ = ["Tape", "Bound", "TapeBackend", "Program", "Equation", "Plan", "Group", "LayerGroup", "Kernel",
            "Elementwise", "Sums", "WeightedSums", "SquaredSums", "MatmulLayer", "Layout", "Places", "record",
            "probe_ops", "fold_sums", "float_forms", "batch", "rewrite_layers", "lay_out", "compile_plan",
-           "first_writes", "replay_eagerly", "eager_order"]
+           "first_writes", "eager_sums", "EagerSums", "replay_eagerly", "eager_order"]

@@ -92,7 +92,7 @@ class Elementwise(Kernel):
                            [row.marked(f) for row, f in zip(self.rows, first)], self.floats)
 
     def prepare(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Run, Run]:
-        if self.stop - self.start == 1 and all(type(row.index) is slice for row in self.rows):
+        if self.stop - self.start == 1 and all(type(row.index) is slice and row.into is None for row in self.rows):
             return self._prepare_scalar(vals, grads)
         if self.one_gather():
             return self._prepare_one_gather(vals, grads)
@@ -152,7 +152,8 @@ class Elementwise(Kernel):
         written with sum())."""
         first = self.rows[0]
         return len(self.rows) > 1 and type(first.index) is not slice and not first.repeats and all(
-            type(row.index) is not slice and np.array_equal(row.index, first.index) for row in self.rows[1:])
+            type(row.index) is not slice and row.into is None and np.array_equal(row.index, first.index)
+            for row in self.rows)
 
     def _prepare_one_gather(self, vals: np.ndarray, grads: np.ndarray) -> tuple[Run, Run]:
         """Rows that are one gather (see :meth:`one_gather`): the operand gathered once each way, and the rows'

@@ -35,15 +35,17 @@ class Places:
 
     ``first`` marks the backward pass's first write into these places, none of which any kernel wrote before (see
     :func:`~autograd_nn.tape.plan.first_writes`): the gradient is then assigned instead of added to a zero (the
-    same number), so that neither the zeroing nor the addition is needed.
+    same number), so that neither the zeroing nor the addition is needed. ``into``: the places backward writes
+    gradients into when they are others than the places read (see :meth:`redirected`), else None.
     """
 
-    __slots__ = ("index", "shape", "repeats", "grid", "first")
+    __slots__ = ("index", "shape", "repeats", "grid", "first", "into")
 
     def __init__(self, where: np.ndarray, first: bool = False) -> None:
         self.shape: tuple[int, ...] = where.shape
         self.repeats = False
         self.first = first
+        self.into: Places | None = None
         self.grid: tuple[int, int, int] | None = None  # a block (start, row step, column step) read as a view
         flat = where.ravel()
         start, n = int(flat[0]), len(flat)
@@ -65,6 +67,14 @@ class Places:
         copy = object.__new__(Places)
         copy.index, copy.shape, copy.repeats, copy.grid, copy.first = \
             self.index, self.shape, self.repeats, self.grid, first
+        copy.into = None if self.into is None else self.into.marked(first)
+        return copy
+
+    def redirected(self, into: np.ndarray) -> Places:
+        """A copy that reads these places but whose :meth:`adder` and :meth:`scaled_adder` write gradients into the
+        places ``into`` (of the same shape): see ``accumulate.eager_sums``."""
+        copy = self.marked(self.first)
+        copy.into = Places(into, self.first)
         return copy
 
     def flat(self, size: int) -> np.ndarray:
@@ -95,6 +105,8 @@ class Places:
     def adder(self, arr: np.ndarray) -> Callable[[Any], None]:
         """A function adding its argument to the places of ``arr`` (which must stay the same array); for a
         ``first`` write, assigning it."""
+        if self.into is not None:
+            return self.into.adder(arr)
         view = self.view(arr)
         index: Any = self.index
         if self.first:
@@ -116,6 +128,8 @@ class Places:
         :meth:`adder`, without a temporary array where it can: a ``first`` write into a view multiplies straight
         into it, and a derivative that is the float ±1.0 (add's, sub's) passes ``g`` or ``-g`` on without a
         product (the same numbers: 1·g is g, −1·g is −g, and v + (−g) is v − g)."""
+        if self.into is not None:
+            return self.into.scaled_adder(arr)
         add = self.adder(arr)
         view = self.view(arr)
         times: Callable[[Any, np.ndarray], Any] = lambda d, g: add(d * g)
@@ -135,6 +149,11 @@ class Places:
         return scaled
 
     def __str__(self) -> str:
+        if self.into is not None:
+            return f"{self.read_places()}→{self.into}"
+        return self.read_places()
+
+    def read_places(self) -> str:
         if type(self.index) is slice:
             start, stop, step = self.index.start, self.index.stop, self.index.step
             if step == 1:

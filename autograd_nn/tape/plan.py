@@ -106,7 +106,8 @@ def first_writes(plan: Plan, gap: int = 64, most_runs: int = 16) -> Plan:
     marked: list[Kernel] = []
     for kernel in reversed(plan.kernels):
         flags = []
-        for block in kernel.targets():
+        for target in kernel.targets():
+            block = target.into or target  # (the places written, see Places.redirected)
             at = block.flat(plan.size)
             first = not block.repeats and not written[at].any()
             if first:

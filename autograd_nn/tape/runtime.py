@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import DomainError, StaleGraphError, Value, walk, write_clock
+from .accumulate import eager_sums
 from .bound import Bound
 from .layout import lay_out
 from .passes import batch, float_forms, fold_sums, probe_ops, rewrite_layers
@@ -42,12 +43,10 @@ class Tape:
     ``place(value)`` is a recorded Value's place in the arrays ``values`` and ``gradients``.
 
     Where the numbers may differ from eager code's (see the README's Tape section): a layer's matrix product adds
-    z's terms in BLAS's order (its last bits, and a relu reading such a z at ±0); an element-wise op other than
-    + − × ÷, sqrt and the branch ops runs numpy's function (``np.tanh``), which may differ from ``math`` in the
-    last bit, except where a branch reads it (then its float form runs); and a node used by three or more
-    others adds their gradient contributions in the plan's order (kernel by kernel, the last level first) where
-    eager adds them in reverse creation order — float addition is commutative, so with one or two contributions
-    the numbers are the same, with three or more the last bits may differ.
+    z's terms, and the gradients it passes back, in BLAS's order (their last bits, and a relu reading such a z at
+    ±0); an element-wise op other than + − × ÷, sqrt and the branch ops runs numpy's function (``np.tanh``),
+    which may differ from ``math`` in the last bit, except where a branch reads it (then its float form runs).
+    A node's gradient contributions are added in the order of the engine's walk (``accumulate.eager_sums``).
     """
 
     def __init__(self, root: Value) -> None:
@@ -58,14 +57,15 @@ class Tape:
         probe_ops(program)
         folded = fold_sums(program)
         layout = lay_out(folded, rewrite_layers(batch(folded, float_forms(folded))))
-        self.plan = plan = first_writes(compile_plan(layout, folded.root, folded.n_inputs))
+        compiled = compile_plan(layout, folded.root, folded.n_inputs)
+        self.plan = plan = first_writes(eager_sums(compiled, program, folded, layout.place))
         self.leaves = program.leaves
         self.n_nodes = program.n_slots
         place = layout.place
         self._place = dict(zip(folded.nodes, place.tolist()))
         n = len(self.leaves)
         self._leaf_at = [self.leaves[k] for k in np.argsort(place[:n]).tolist()]  # the leaf at each place
-        self._values = np.empty(plan.size)
+        self._values = np.zeros(plan.size)  # (the places after the nodes' hold gradient contributions only)
         self._values[place] = [v.data for v in folded.nodes]
         self._grads = np.zeros(plan.size)
         # Preparing a kernel saves making its views at every call but costs memory (a few functions and views):
@@ -96,7 +96,8 @@ class Tape:
 
     @property
     def gradients(self) -> np.ndarray:
-        """The gradient array as of the last ``gradient()`` (∂root/∂node at each place); reused."""
+        """The gradient array as of the last ``gradient()`` (∂root/∂node at each node's place, see :meth:`place`;
+        places after the nodes' hold single contributions, see ``accumulate``); reused."""
         return self._grads
 
     def place(self, node: Value) -> int:
