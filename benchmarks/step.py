@@ -193,7 +193,8 @@ def before_system(package: str, w: Workload, weights: Any, style: str) -> tuple[
     """The bound Tape step of another copy of the library, importable as ``package`` (e.g. an older commit's
     ``autograd_nn`` copied under another name, its imports renamed), to compare before and after in one run."""
     import importlib
-    nn_, losses_, tape_, optim_ = (importlib.import_module(f"{package}.{m}") for m in ("nn", "losses", "tape", "optim"))
+    nn_, losses_, tape_, optim_, engine_ = (importlib.import_module(f"{package}.{m}")
+                                            for m in ("nn", "losses", "tape", "optim", "engine"))
     model = set_weights(nn_.MLP(w.sizes[0], w.sizes[1:], activation="relu", output_activation="linear"), weights)
     outs = [model(list(x)) for x in w.X.tolist()]
     if w.kind == "hinge":
@@ -202,7 +203,7 @@ def before_system(package: str, w: Workload, weights: Any, style: str) -> tuple[
         per = [losses_.softmax_cross_entropy(o, int(k)) for o, k in zip(outs, w.y.tolist())]
     ps = model.parameters()
     if style == "mean_loss":
-        loss = losses_.mean_loss(per) + ALPHA * nn_.weighted_sum(ps, ps)
+        loss = losses_.mean_loss(per) + ALPHA * engine_.weighted_sum(ps, ps)
     else:
         loss = sum(per) * (1.0 / len(per)) + ALPHA * sum(p * p for p in ps)
     tape = tape_.Tape(loss)

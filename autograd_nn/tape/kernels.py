@@ -17,6 +17,7 @@ from ..engine.ops import Op
 from .layout import Places, place_name
 from .passes import float_form, vector_form
 from .program import count
+from .traced import array_derivative
 
 Run = Callable[[], None]
 
@@ -72,12 +73,13 @@ def _on_arrays(contains: Callable[..., Any]) -> Callable[..., bool]:
 class Elementwise(Kernel):
     """Nodes of one op, one numpy call each way: forward is the op's ``vector`` on the operand rows (``rows[j]``:
     operand j of every node), or its float ``forward`` element by element when ``floats`` (a branch reads the
-    values: see ``passes.float_forms``); backward the op table's own ``derivative`` evaluated on the same rows,
-    times the nodes' gradients. An op with a domain test is checked against it, so that an operand outside the
+    values: see ``passes.float_forms``); backward the op table's own ``derivative`` evaluated on the same rows
+    (traced once, ``traced.array_derivative``: the ops inside it without their per-call dispatch), times the
+    nodes' gradients. An op with a domain test is checked against it, so that an operand outside the
     domain goes to the error path even where numpy returns a number (0 ** 2 for pow). A group of one node runs on
     Python floats: the op called on floats (its float form, with its checks) and its derivative on floats."""
 
-    __slots__ = ("rows", "floats", "vector", "inside")
+    __slots__ = ("rows", "floats", "vector", "inside", "derivative")
 
     def __init__(self, op: Op, start: int, n_nodes: int, rows: list[np.ndarray] | list[Places],
                  floats: bool = False) -> None:
@@ -86,6 +88,7 @@ class Elementwise(Kernel):
         self.floats = floats
         self.vector = float_form(op) if floats else vector_form(op)
         self.inside = None if op.domain is None or op.domain.contains is None else _on_arrays(op.domain.contains)
+        self.derivative = array_derivative(op, len(self.rows))  # the op's rule, without per-call dispatch
 
     def marked(self, first: list[bool]) -> Elementwise:
         return Elementwise(self.op, self.start, self.stop - self.start,
@@ -99,7 +102,7 @@ class Elementwise(Kernel):
         reads = [row.reader(vals) for row in self.rows]
         adds = [row.scaled_adder(grads) for row in self.rows]
         out, g = vals[self.start:self.stop], grads[self.start:self.stop]
-        vector, inside, derivative, name = self.vector, self.inside, self.op.derivative, self.op.name
+        vector, inside, derivative, name = self.vector, self.inside, self.derivative, self.op.name
         if isinstance(vector, np.ufunc) and vector.nin == len(reads) and vector.nout == 1:
             vector = functools.partial(vector, out=out)  # np.exp, np.add, …: straight into the output places
         if len(reads) == 1:  # the common case (relu, tanh, …) without a list of arguments
@@ -162,7 +165,7 @@ class Elementwise(Kernel):
         index, n = self.rows[0].index, len(self.rows)
         first = self.rows[0].first  # (the other rows write the same places after it: never first)
         out, g = vals[self.start:self.stop], grads[self.start:self.stop]
-        vector, inside, derivative, name = self.vector, self.inside, self.op.derivative, self.op.name
+        vector, inside, derivative, name = self.vector, self.inside, self.derivative, self.op.name
 
         def forward() -> None:
             args = [vals[index]] * n

@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from .passes import Group, LayerGroup
 from .program import Program
+
+_out = attrgetter("out")
 
 
 def place_name(start: int, stop: int) -> str:
@@ -204,8 +207,8 @@ def lay_out(program: Program, groups: Sequence[Group]) -> Layout:
     staged: list[tuple[Group, int, int, list[np.ndarray]]] = []  # (group, start, n_nodes, blocks of slots)
     for group in groups:
         eqs = group.equations
-        outs = np.array([eq.out for eq in eqs])
-        args = np.array([eq.args for eq in eqs], dtype=np.intp).T  # (operands, nodes), program slots
+        outs = np.fromiter(map(_out, eqs), dtype=np.intp, count=len(eqs))
+        args = group.args  # (operands, nodes), program slots
         leaf = args < n_inputs
         keys = np.where(leaf, n_slots + args, place[args])
         if len(eqs) > 1:
@@ -214,15 +217,15 @@ def lay_out(program: Program, groups: Sequence[Group]) -> Layout:
         place[outs] = np.arange(start, start + len(outs))
         staged.append((group, start, len(outs), group.blocks(args, keys)))
         start += len(outs)
-    next_leaf = 0
-    for layers_first in (True, False):
-        for group, _, _, blocks in staged:
-            if isinstance(group, LayerGroup) == layers_first:
-                for block in blocks:
-                    for s in block.ravel().tolist():
-                        if s < n_inputs and place[s] < 0:
-                            place[s] = next_leaf
-                            next_leaf += 1
+    # The leaves in the order the kernels read them (the layers' blocks first), each at its first reading.
+    read = [np.ravel(block) for layers_first in (True, False) for group, _, _, blocks in staged
+            if isinstance(group, LayerGroup) == layers_first for block in blocks]
+    reads = np.concatenate(read) if read else np.zeros(0, dtype=np.intp)
+    reads = reads[reads < n_inputs]
+    _, first = np.unique(reads, return_index=True)
+    in_order = reads[np.sort(first)]
+    place[in_order] = np.arange(len(in_order))
+    next_leaf = len(in_order)
     alone = np.flatnonzero(place[:n_inputs] < 0)  # a leaf no equation reads: the root of a graph of one node
     place[alone] = np.arange(next_leaf, next_leaf + len(alone))
     placed = tuple(PlacedGroup(group, first, n, tuple(place[b] for b in blocks)) for group, first, n, blocks in staged)

@@ -13,8 +13,10 @@ Each pass is a function that reads its input and returns new data; none changes 
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -47,6 +49,8 @@ BRANCH_OPS = frozenset({EQ, LT, GT, STEP, RELU, ABS, MAXIMUM, MINIMUM})
 # Ops whose numpy form gives exactly the float form's number (IEEE arithmetic, comparisons, the engine's folds).
 # Every other op (tanh, exp, log, sigmoid, softplus, pow, a user's op with a vector) may differ in the last bit.
 EXACT_ON_ARRAYS = frozenset({ADD, SUB, MUL, DIV, NEG, SQRT, SUM, WEIGHTED_SUM}) | BRANCH_OPS
+
+_args = attrgetter("args")
 
 AGREE = 1e-13
 """How close (relative) an op's array form must come to its float form in :func:`probe_ops`: a few hundred units
@@ -150,22 +154,22 @@ def fold_sums(program: Program) -> Program:
     of the slots it keeps (an inner add of a chain has no slot any more).
     """
     n_inputs = program.n_inputs
-    uses = [0] * program.n_slots
-    for eq in program.equations:
-        for a in eq.args:
-            uses[a] += 1
+    adds = [eq for eq in program.equations if eq.op is ADD]
+    add_outs = {eq.out for eq in adds}
+    if not any(eq.args[0] in add_outs for eq in adds):  # no add whose left operand is an add: nothing to fold
+        return program
+    uses = Counter(chain.from_iterable(map(_args, program.equations)))  # (counted in C: a pass over every edge)
     chains: dict[int, list[int]] = {}  # an add's out → the terms of the chain it ends
     folded: set[int] = set()  # the inner adds, now part of a later chain
-    for eq in program.equations:
-        if eq.op is ADD:
-            left, right = eq.args
-            chain = chains.pop(left, None) if uses[left] == 1 else None
-            if chain is None:
-                chain = [left]
-            else:
-                folded.add(left)
-            chain.append(right)
-            chains[eq.out] = chain
+    for eq in adds:
+        left, right = eq.args
+        terms = chains.pop(left, None) if uses[left] == 1 else None
+        if terms is None:
+            terms = [left]
+        else:
+            folded.add(left)
+        terms.append(right)
+        chains[eq.out] = terms
     if not folded:
         return program
     renamed = list(range(n_inputs)) + [-1] * len(program.equations)
@@ -178,7 +182,7 @@ def fold_sums(program: Program) -> Program:
         op, args = eq.op, eq.args
         if op is ADD and len(chains[eq.out]) > 2:
             op, args = SUM, tuple(chains[eq.out])
-        equations.append(Equation(out, op, tuple([renamed[a] for a in args])))
+        equations.append(Equation(out, op, tuple(map(renamed.__getitem__, args))))
         nodes.append(program.nodes[eq.out])
     return Program(n_inputs, tuple(equations), renamed[program.root], tuple(nodes))
 
@@ -191,20 +195,29 @@ def float_forms(program: Program) -> frozenset[int]:
     stays in the last bits of the result it feeds). The matrix product of a layer is the one documented exception:
     it may round z in another order, so a relu reading it may differ from eager where z is within rounding of 0.
     """
-    n_inputs = program.n_inputs
     equations = program.equations
+    # First the slots that an inexact op's last bit can reach (its output, and what is computed from it): only
+    # they can make a branch differ, so the walk back from the branches below stays among them.
+    inexact = [False] * program.n_slots
+    reached = inexact.__getitem__
+    seen = False
+    for eq in equations:
+        if eq.op not in EXACT_ON_ARRAYS or (seen and any(map(reached, eq.args))):
+            inexact[eq.out] = seen = True
+    if not seen:
+        return frozenset()
     needs = [False] * program.n_slots
     for eq in equations:
         if eq.op in BRANCH_OPS:
             for a in eq.args:
-                needs[a] = True
+                needs[a] = inexact[a]
     chosen = []
     for eq in reversed(equations):  # consumers before their operands: a slot's need is known when it is reached
         if needs[eq.out]:
             if eq.op not in EXACT_ON_ARRAYS:
                 chosen.append(eq.out)
             for a in eq.args:
-                if a >= n_inputs:
+                if inexact[a]:
                     needs[a] = True
     return frozenset(chosen)
 
@@ -220,6 +233,15 @@ class Group:
     level: int
     equations: tuple[Equation, ...]
     floats: bool = False
+
+    @functools.cached_property
+    def args(self) -> np.ndarray:
+        """The equations' arguments as one (arguments × nodes) array of program slots: row j is argument j of
+        every node (made once, from the equations, for the passes that read them as arrays)."""
+        eqs = self.equations
+        arity = len(eqs[0].args)
+        flat = np.fromiter(chain.from_iterable(map(_args, eqs)), dtype=np.intp, count=arity * len(eqs))
+        return flat.reshape(len(eqs), arity).T
 
     def order(self, keys: np.ndarray, leaves: list[bool]) -> np.ndarray:
         """The order to lay the nodes out in, given their operands' sort keys (``keys[j]``: operand j of every
@@ -273,47 +295,58 @@ class LayerGroup(Group):
 def batch(program: Program, floats: frozenset[int] = frozenset()) -> list[Group]:
     """Group the equations by (topological level, op, number of arguments, float form), lowest level first."""
     level = [0] * program.n_slots
+    of = level.__getitem__
     groups: dict[tuple[int, Op, int, bool], list[Equation]] = {}
     for eq in program.equations:
-        lv = level[eq.out] = 1 + max([level[a] for a in eq.args], default=0)
-        groups.setdefault((lv, eq.op, len(eq.args), eq.out in floats), []).append(eq)
+        args = eq.args
+        lv = level[eq.out] = 1 + max(map(of, args), default=0)
+        groups.setdefault((lv, eq.op, len(args), eq.out in floats), []).append(eq)
     made = [Group(op, lv, tuple(eqs), on_floats) for (lv, op, _, on_floats), eqs in groups.items()]
     return sorted(made, key=attrgetter("level"))  # stable: within a level, in order of appearance
 
 
-def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
-    """Whether two labellings of the same nodes (0, 1, … per distinct operand) split them into the same classes."""
-    nx, ny = int(x.max()) + 1, int(y.max()) + 1
-    return nx == ny and len(np.unique(x * ny + y)) == nx
+def _labels(row: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each node's class (0, 1, … by distinct operand) and the number of classes."""
+    distinct, inverse = np.unique(row, return_inverse=True)
+    return inverse.ravel(), len(distinct)
+
+
+def _one_to_one(labels: np.ndarray, n_labels: int, row: np.ndarray) -> bool:
+    """Whether ``row`` names the classes of ``labels`` one to one: the same operand throughout each class, and
+    another one in every class (in linear time: one operand per class, then every node checked against it)."""
+    of_class = np.empty(n_labels, dtype=row.dtype)
+    of_class[labels] = row
+    return bool((of_class[labels] == row).all()) and len(np.unique(of_class)) == n_labels
 
 
 def _as_layer(group: Group) -> LayerGroup | None:
     """The group as a :class:`LayerGroup`, if it is one (see there); else None."""
     if group.op is not WEIGHTED_SUM or len(group.equations) < 2 or len(group.equations[0].args) < 3:
         return None
-    args = np.array([eq.args for eq in group.equations]).T  # (2n + 1, nodes)
+    args = group.args  # (2n + 1, nodes)
     n = len(args) // 2
-    labels = [np.unique(row, return_inverse=True)[1].ravel() for row in args]
-    unit = labels[-1]  # the bias names the unit
+    unit, n_u = _labels(args[-1])  # the bias names the unit
     sample: np.ndarray | None = None
+    n_s = 0
     unit_rows, sample_rows = [], []
     for i in range(n):
-        w_is_unit, a_is_unit = _same_partition(unit, labels[i]), _same_partition(unit, labels[n + i])
+        w_is_unit, a_is_unit = _one_to_one(unit, n_u, args[i]), _one_to_one(unit, n_u, args[n + i])
         if w_is_unit == a_is_unit:
             return None
         u, s = (i, n + i) if w_is_unit else (n + i, i)
         if sample is None:
-            sample = labels[s]
-        elif not _same_partition(sample, labels[s]):
+            sample, n_s = _labels(args[s])
+        elif not _one_to_one(sample, n_s, args[s]):
             return None
         unit_rows.append(u)
         sample_rows.append(s)
     assert sample is not None
-    n_u, n_s = int(unit.max()) + 1, int(sample.max()) + 1
     if n_u * n_s != args.shape[1] or len(np.unique(sample * n_u + unit)) != args.shape[1]:
         return None
-    return LayerGroup(group.op, group.level, group.equations, group.floats, (n_s, n_u), tuple(unit_rows),
-                      tuple(sample_rows))
+    layer = LayerGroup(group.op, group.level, group.equations, group.floats, (n_s, n_u), tuple(unit_rows),
+                       tuple(sample_rows))
+    layer.__dict__["args"] = args  # (the cached array of the same equations)
+    return layer
 
 
 def rewrite_layers(groups: list[Group]) -> list[Group]:

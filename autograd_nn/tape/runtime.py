@@ -10,6 +10,7 @@ no error). There is no chain-rule rule of its own here.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -53,6 +54,20 @@ class Tape:
         if type(root) is not Value:
             raise TypeError(f"Tape: root must be a Value, got {type(root).__name__} {root!r}")
         self.root = root
+        # Recording, the passes and the kernels make a few small objects per node (equations, tuples of slots),
+        # none in a reference cycle. Made with the cyclic garbage collector running, they would trigger it again
+        # and again, and each full collection walks every object alive, the whole graph among them; paused, the
+        # collector meets them once, afterwards, and finds nothing to free either way.
+        running = gc.isenabled()
+        gc.disable()
+        try:
+            self._compile(root)
+        finally:
+            if running:
+                gc.enable()
+
+    def _compile(self, root: Value) -> None:
+        """Record the graph, run the passes, lay out the arrays and prepare the kernels (see ``__init__``)."""
         self.program = program = record(root)
         probe_ops(program)
         folded = fold_sums(program)
