@@ -31,6 +31,12 @@ PREPARED_KERNELS = 256  # a plan of at most this many kernels keeps its kernels 
 
 
 
+def _all_finite(arr: np.ndarray) -> bool:
+    """Whether every number of ``arr`` is finite: its sum is (a NaN or an infinity makes any sum NaN or infinite;
+    one pass, no array of flags), or else, for a sum that overflowed, every number is."""
+    return math.isfinite(np.add.reduce(arr)) or bool(np.isfinite(arr).all())
+
+
 class Tape:
     """Record the graph under ``root`` once; ``forward()`` and ``backward()`` replay it with numpy.
 
@@ -152,16 +158,18 @@ class Tape:
             self._read_leaves()
         if self._bound is not None:
             self._bound.before_forward()
-        ran = self._run(self._run_forward, lambda: self.plan.forward(vals, self._grads))
-        fast = ran and bool(np.isfinite(vals).all())  # once, at the end: every value stays in vals
+        # The finite check once, at the end: every value stays in vals.
+        fast = self._run(self._run_forward, lambda: self.plan.forward(vals, self._grads), lambda: _all_finite(vals))
         if not fast:
             self._forward_eagerly()
         return float(vals[self.plan.root])
 
-    def _run(self, prepared: list[Callable[[], None]], unprepared: Callable[[], None]) -> bool:
+    def _run(self, prepared: list[Callable[[], None]], unprepared: Callable[[], None],
+             finish: Callable[[], bool]) -> bool:
         """One pass of the plan (its kernels prepared over the tape's two arrays, or the plan itself), with the
-        tape's BLAS thread bound (threads.py); False if an op raised (outside its domain, a user op's own error):
-        the caller then takes eager code's path, which raises eager code's error."""
+        tape's BLAS thread bound (threads.py), then ``finish()`` (its numbers' check); False if an op raised (outside
+        its domain, a user op's own error) or the check failed: the caller then takes eager code's path, which
+        raises eager code's error or gives eager code's numbers."""
         threads = self._threads
         if threads is not None:
             threads[0]()
@@ -172,7 +180,7 @@ class Tape:
                         run()
                 else:
                     unprepared()
-            return True
+                return finish()
         except (ArithmeticError, ValueError):
             return False
         finally:
@@ -200,17 +208,21 @@ class Tape:
         for zeroed in self.plan.zeroed:  # the other places are assigned by their first write (first_writes)
             grads[zeroed] = 0.0
         grads[self.plan.root] = 1.0
-        fast = self._run(self._run_backward, lambda: self.plan.backward(self._values, grads))
-        if fast and self.plan.assigns_leaves:
-            grads[:n] += 0.0  # an assigned −0.0 → +0.0, as a sum from +0.0 gives it; no other number changes
-        # A non-finite gradient anywhere reaches a leaf (finite·inf, 0·inf and inf - inf are not finite): the
-        # leaves' gradients are enough to look at.
-        fast = fast and bool(np.isfinite(grads[:n]).all())
+        fast = self._run(self._run_backward, lambda: self.plan.backward(self._values, grads), self._leaf_gradients)
         if not fast:
             found = self._backward_eagerly()  # the leaves in the order of their places
             grads[n:] = 0.0  # the inner places are not computed by the error path
             grads[:n] = found
         return grads
+
+    def _leaf_gradients(self) -> bool:
+        """The end of a gradient pass: an assigned −0.0 at a leaf → +0.0, as a sum from +0.0 gives it (no other
+        number changes); then whether every leaf's gradient is finite. A non-finite gradient anywhere reaches a
+        leaf (finite·inf, 0·inf and inf - inf are not finite): the leaves' gradients are enough to look at."""
+        leaves = self._grads[:len(self.leaves)]
+        if self.plan.assigns_leaves:
+            leaves += 0.0
+        return _all_finite(leaves)
 
     def backward(self) -> None:
         """Add ∂root/∂leaf to every leaf's ``.grad``, as ``root.backward()`` on a fresh graph would (an error leaves
